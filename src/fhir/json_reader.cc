@@ -28,8 +28,11 @@ class Builder
   ErrorCode abort_code() const { return abort_code_; }
   size_t abort_offset() const { return abort_offset_; }
 
+  // Offsets: with the iterative parser, Tell() is at the opening '{', '[',
+  // quote or first digit when the handler is called, and just after a
+  // true/false/null literal.
   bool StartObject() {
-    size_t at = Tell() - 1;
+    size_t at = Tell();
     if (!Enter(at)) return false;
     if (frames_.empty()) {
       if (root_started_) return Abort(at, "more than one JSON value");
@@ -62,7 +65,7 @@ class Builder
   }
 
   bool StartArray() {
-    size_t at = Tell() - 1;
+    size_t at = Tell();
     if (!Enter(at)) return false;
     if (frames_.empty())
       return Abort(at, "a FHIR resource must be a JSON object");
@@ -98,15 +101,13 @@ class Builder
     Frame& top = frames_.back();
     if (top.skip) return true;
     top.key.assign(str, len);
-    size_t end = Tell();
-    key_offset_ = end >= len + 2 ? end - len - 2 : 0;
+    key_offset_ = Tell();
     if (len > 0 && str[0] == '_') top.has_underscore = true;
     return true;
   }
 
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    size_t end = Tell();
-    size_t at = end >= len + 2 ? end - len - 2 : 0;
+    size_t at = Tell();
     if (len > options_.max_string_bytes) {
       abort_code_ = ErrorCode::kLimitExceeded;
       return Abort(at, "a string of " + std::to_string(len) +
