@@ -7,6 +7,13 @@
 #include "fhir/codec.h"
 #include "fuzz_schema.h"
 
+// Loads the definitions before fuzzing starts (outside the per-input
+// timeout; a first run may have to build the package index).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)genogate::fuzz::FuzzSchema();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace genogate::fhir;
   const Schema& schema = genogate::fuzz::FuzzSchema();
