@@ -338,8 +338,13 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
                      " bytes is larger than the limit of " +
                      std::to_string(options.max_bytes));
   }
-  // RapidJSON's StringStream needs a NUL-terminated buffer.
-  std::string buf(text);
+  // RapidJSON's StringStream needs a NUL-terminated buffer; its UTF-8
+  // validation reads up to three continuation bytes without looking for the
+  // terminator, so a truncated sequence at the end must find NULs there.
+  std::string buf;
+  buf.reserve(text.size() + 8);
+  buf.assign(text);
+  buf.append(7, '\0');
   rapidjson::StringStream stream(buf.c_str());
   Document doc;
   Builder builder(text, &stream, options, &doc);
@@ -368,7 +373,7 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
     return Error(code, "JSON syntax error at line " + std::to_string(line) +
                            ", column " + std::to_string(col) + ": " + reason);
   }
-  if (buf.size() != text.size() || std::strlen(buf.c_str()) != text.size()) {
+  if (std::strlen(buf.c_str()) != text.size()) {
     return Error(ErrorCode::kInvalidInput, "NUL byte in the JSON document");
   }
   if (schema) {
