@@ -186,6 +186,30 @@ bool IsSubId(std::string_view s) {
   return !need_digit;
 }
 
+// LOINC answer list LL2938-0 (chromosome 1..22, X, Y).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 24>
+    kChromosomeCodes = {{
+        {"LA21254-0", "1"},  {"LA21255-7", "2"},  {"LA21256-5", "3"},
+        {"LA21257-3", "4"},  {"LA21258-1", "5"},  {"LA21259-9", "6"},
+        {"LA21260-7", "7"},  {"LA21261-5", "8"},  {"LA21262-3", "9"},
+        {"LA21263-1", "10"}, {"LA21264-9", "11"}, {"LA21265-6", "12"},
+        {"LA21266-4", "13"}, {"LA21267-2", "14"}, {"LA21268-0", "15"},
+        {"LA21269-8", "16"}, {"LA21270-6", "17"}, {"LA21271-4", "18"},
+        {"LA21272-2", "19"}, {"LA21273-0", "20"}, {"LA21274-8", "21"},
+        {"LA21275-5", "22"}, {"LA21276-3", "X"},  {"LA21277-1", "Y"},
+    }};
+
+std::string ChromosomeFromText(std::string_view t);
+
+// A chromosome CWE: the LL2938-0 code, else its text, else a bare name.
+std::string ChromosomeFromCoding(const Coding& c) {
+  for (const auto& [code, chr] : kChromosomeCodes) {
+    if (c.code == code) return std::string(chr);
+  }
+  std::string from_text = ChromosomeFromText(c.display);
+  return from_text.empty() ? ChromosomeFromText(c.code) : from_text;
+}
+
 std::string ChromosomeFromText(std::string_view t) {
   auto strip = [&t](std::string_view p) {
     if (t.size() > p.size()) {
@@ -697,7 +721,7 @@ void Reader::ReadSpecimen(const Segment& spm, GenomicReportInput* r) {
     Error(spm.Where(4), Hl7Error::kRequiredFieldMissing,
           "SPM-4 (specimen type) is missing");
   }
-  r->specimen_collected = DateTime(spm.Field(17).Component(1), spm.Where(17, 1),
+  r->specimen_collected = DateTime(spm.Field(17), spm.Where(17, 1),
                                    "SPM-17 (specimen collection date/time)");
 }
 
@@ -1177,10 +1201,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
           case Key::kChromosome:
             if (is_region) {
               if (auto c = CodedValue(*o)) {
-                region.chromosome = ChromosomeFromText(c->display);
-                if (region.chromosome.empty()) {
-                  region.chromosome = ChromosomeFromText(c->code);
-                }
+                region.chromosome = ChromosomeFromCoding(*c);
               }
               continue;
             }
@@ -1311,9 +1332,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
           break;
         case Key::kChromosome:
           if (auto c = CodedValue(*o)) {
-            vc.chromosome = ChromosomeFromText(c->display);
-            if (vc.chromosome.empty())
-              vc.chromosome = ChromosomeFromText(c->code);
+            vc.chromosome = ChromosomeFromCoding(*c);
             if (vc.chromosome.empty()) {
               Error(o->seg->Where(5), Hl7Error::kTableValueNotFound,
                     Quote(c->display.empty() ? c->code : c->display, 20) +
