@@ -18,6 +18,18 @@ bool OldErr(std::string_view version) {
   return version.substr(0, 3) == "2.3" || version.substr(0, 3) == "2.4";
 }
 
+// What SalvageControlId accepts: printable ASCII without delimiters.
+bool PlainControlId(std::string_view id) {
+  if (id.empty() || id.size() > 199) return false;
+  for (char c : id) {
+    if (c <= ' ' || c >= 0x7f ||
+        std::string_view("^~\\&|#").find(c) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string Num(size_t n) { return n == 0 ? "" : std::to_string(n); }
 
 // Trims trailing empty components.
@@ -51,7 +63,8 @@ AckCode DecideAck(const std::vector<Problem>& problems) {
 
 std::string BuildAck(const Message* message,
                      const std::vector<Problem>& problems,
-                     const AckOptions& options) {
+                     const AckOptions& options,
+                     std::string_view fallback_control_id) {
   Delimiters d = message != nullptr ? message->delimiters() : Delimiters();
   const Segment* msh = message != nullptr ? message->Find("MSH") : nullptr;
   auto raw = [msh](size_t f) {
@@ -73,6 +86,11 @@ std::string BuildAck(const Message* message,
   if (!SaneVersion(version)) version = options.default_version;
   bool old_err = OldErr(version);
   std::string control = raw(10);
+  if (message == nullptr) {
+    control = PlainControlId(fallback_control_id)
+                  ? std::string(fallback_control_id)
+                  : std::string();
+  }
 
   AckCode code = message == nullptr ? AckCode::kReject : DecideAck(problems);
   const char f = d.field, c = d.component;
@@ -156,7 +174,14 @@ std::string BuildAck(const Message* message,
 
 std::string BuildAck(const OruReadResult& result, const AckOptions& options) {
   return BuildAck(result.message ? &*result.message : nullptr, result.problems,
-                  options);
+                  options, result.salvaged_control_id);
+}
+
+std::string BuildFramingAck(const MllpEvent& event, const AckOptions& options) {
+  std::vector<Problem> problems = {MllpProblem(event)};
+  Result<Message> partial = ParseEr7(event.payload);
+  return BuildAck(partial.ok() ? &*partial : nullptr, problems, options,
+                  SalvageControlId(event.payload));
 }
 
 }  // namespace genogate::mappers::hl7v2

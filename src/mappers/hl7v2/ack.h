@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "mappers/hl7v2/er7.h"
+#include "mappers/hl7v2/mllp.h"
 #include "mappers/hl7v2/oru_r01.h"
 #include "mappers/hl7v2/problem.h"
 
@@ -57,13 +58,19 @@ struct AckOptions {
 };
 
 // The ACK for `message` (nullptr when no MSH could be read: a generic header
-// with the default delimiters, MSA-1 AR and an empty MSA-2).
+// with the default delimiters, MSA-1 AR and MSA-2 = `fallback_control_id`,
+// which is written only if it is plain printable text).
 std::string BuildAck(const Message* message,
                      const std::vector<Problem>& problems,
-                     const AckOptions& options);
+                     const AckOptions& options,
+                     std::string_view fallback_control_id = {});
 
 // The ACK for a ReadOruR01 result.
 std::string BuildAck(const OruReadResult& result, const AckOptions& options);
+
+// The ACK (AR) for an MLLP framing error: the header is echoed from the
+// event's partial payload when it has a readable MSH, else generic.
+std::string BuildFramingAck(const MllpEvent& event, const AckOptions& options);
 
 }  // namespace genogate::mappers::hl7v2
 

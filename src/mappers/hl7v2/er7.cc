@@ -534,6 +534,39 @@ Result<Message> MessageBuilder::Build(std::string_view text,
   return msg;
 }
 
+std::string SalvageControlId(std::string_view text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (line.size() > 3 && line.substr(0, 3) == "MSH") {
+      char sep = line[3];
+      std::string_view piece;
+      size_t pos = 0;
+      for (int k = 0; k <= 9; ++k) {
+        size_t next = line.find(sep, pos);
+        if (next == std::string_view::npos) {
+          if (k < 9) return "";
+          next = line.size();
+        }
+        piece = line.substr(pos, next - pos);
+        pos = next + 1;
+      }
+      if (piece.empty() || piece.size() > 199) return "";
+      for (char c : piece) {
+        if (c <= ' ' || c >= 0x7f ||
+            std::string_view("^~\\&|#").find(c) != std::string_view::npos) {
+          return "";
+        }
+      }
+      return std::string(piece);
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 Result<Message> ParseEr7(std::string_view text, const ParseOptions& options,
                          std::vector<Problem>* fatal) {
   return MessageBuilder::Build(text, options, fatal);

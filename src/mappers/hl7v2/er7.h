@@ -194,6 +194,12 @@ Result<Message> ParseEr7(std::string_view text,
                          const ParseOptions& options = {},
                          std::vector<Problem>* fatal = nullptr);
 
+// Best effort for the ACK of a text ParseEr7 refused: MSH-10 of the first
+// line that starts with "MSH", split at the character after "MSH". Returns
+// "" when there is none or it holds anything but printable ASCII without
+// the usual delimiters (^~\&|#), or is longer than 199 characters.
+std::string SalvageControlId(std::string_view text);
+
 }  // namespace genogate::mappers::hl7v2
 
 #endif  // GENOGATE_MAPPERS_HL7V2_ER7_H_

@@ -86,6 +86,7 @@ void MllpDecoder::Feed(std::string_view bytes) {
                  "MLLP frame at offset " + std::to_string(frame_start_) +
                      " has no end block before the next start block; "
                      "dropped");
+            events_.back().payload = std::move(buffer_);
             StartFrame();
             ++i;
             ++offset_;
@@ -109,6 +110,7 @@ void MllpDecoder::Feed(std::string_view bytes) {
           Emit(MllpEvent::kBadEndBlock, frame_start_, buffer_.size(),
                "MLLP end block 0x1C at offset " + std::to_string(offset_ - 1) +
                    " is not followed by 0x0D; frame dropped");
+          events_.back().payload = std::move(buffer_);
           buffer_.clear();
           state_ = State::kIdle;  // the byte is read again as outside a frame
         }
@@ -137,6 +139,7 @@ void MllpDecoder::Finish() {
     Emit(MllpEvent::kTruncated, frame_start_, buffer_.size(),
          "stream ended inside the MLLP frame at offset " +
              std::to_string(frame_start_) + "; dropped");
+    events_.back().payload = std::move(buffer_);
     buffer_.clear();
   }
   FlushStray();
@@ -148,6 +151,15 @@ std::optional<MllpEvent> MllpDecoder::Next() {
   MllpEvent e = std::move(events_.front());
   events_.pop_front();
   return e;
+}
+
+Problem MllpProblem(const MllpEvent& e) {
+  Problem p;
+  p.rejects_message = true;
+  p.reason = e.detail;
+  p.code = e.kind == MllpEvent::kOversize ? Hl7Error::kValueTooLong
+                                          : Hl7Error::kSegmentSequence;
+  return p;
 }
 
 Result<std::string> MllpEncode(std::string_view message) {

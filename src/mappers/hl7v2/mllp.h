@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "mappers/hl7v2/problem.h"
 
 namespace genogate::mappers::hl7v2 {
 
@@ -52,7 +53,9 @@ struct MllpEvent {
     kBadEndBlock,        // 0x1C not followed by 0x0D; the frame is dropped
   };
   Kind kind = kMessage;
-  std::string payload;  // kMessage only
+  // kMessage: the message. kTruncated / kBadEndBlock: the partial frame
+  // (enough, often, to answer with an ACK that names its MSH-10).
+  std::string payload;
   uint64_t offset = 0;  // stream offset of the frame start / first stray byte
   uint64_t length = 0;  // bytes concerned (payload size, stray bytes, ...)
   std::string detail;   // human-readable, no content quoted
@@ -100,6 +103,11 @@ class MllpDecoder {
   uint64_t discarded_ = 0;
   std::deque<MllpEvent> events_;
 };
+
+// A framing error as a Problem that rejects the message (table 0357: 104
+// for oversize frames, else 100), without a segment location, for an ACK
+// (see BuildFramingAck in ack.h). Precondition: e.is_error().
+Problem MllpProblem(const MllpEvent& e);
 
 // <VT> message <FS><CR>. Fails with kInvalidInput if `message` contains 0x0B
 // or 0x1C (they would break the framing).

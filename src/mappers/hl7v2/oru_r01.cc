@@ -1486,7 +1486,10 @@ std::vector<Problem> CheckOruHeader(const Message& message) {
 OruReadResult ReadOruR01(std::string_view er7, const OruReadOptions& options) {
   OruReadResult result;
   Result<Message> parsed = ParseEr7(er7, options.parse, &result.problems);
-  if (!parsed.ok()) return result;
+  if (!parsed.ok()) {
+    result.salvaged_control_id = SalvageControlId(er7);
+    return result;
+  }
   result.message.emplace(std::move(parsed).value());
   const Message& msg = *result.message;
   result.problems.insert(result.problems.end(), msg.problems().begin(),

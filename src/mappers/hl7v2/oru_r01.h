@@ -67,6 +67,9 @@ struct OruReadResult {
   // Set whenever the ER7 text could be read (even if it is not an ORU^R01),
   // so that an ACK can echo its header.
   std::optional<Message> message;
+  // When `message` is unset: MSH-10 read leniently (SalvageControlId), so
+  // the ACK can still name the message it refuses.
+  std::string salvaged_control_id;
   // One per OBR; empty when the message was rejected.
   std::vector<OruReport> reports;
   // In the order found: reader, header (MSH), structure, content.
