@@ -348,5 +348,52 @@ TEST(OruR01V2Test, IssuesCarryTheLocation) {
   EXPECT_EQ(i.type, "value");
 }
 
+// Keeps tests/data/hl7v2/same_variants.vcf in step with the v2 message: the
+// VCF mapper test compares the two files through the mappers.
+TEST(OruR01V2Test, SameVariantsVcfDescribesTheSameCalls) {
+  OruReadResult r = ReadOruR01(Data("brca1_germline_two_variants.hl7"));
+  ASSERT_EQ(r.reports.size(), 1u);
+  const std::vector<VariantCall>& vs = r.reports[0].input.variants;
+  std::string vcf = Data("same_variants.vcf");
+  std::vector<std::vector<std::string>> rows;
+  size_t start = 0;
+  while (start < vcf.size()) {
+    size_t end = vcf.find('\n', start);
+    if (end == std::string::npos) end = vcf.size();
+    std::string line = vcf.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols;
+    size_t p = 0;
+    while (true) {
+      size_t t = line.find('\t', p);
+      cols.push_back(line.substr(p, t == std::string::npos ? t : t - p));
+      if (t == std::string::npos) break;
+      p = t + 1;
+    }
+    rows.push_back(cols);
+  }
+  ASSERT_EQ(rows.size(), vs.size());
+  for (size_t i = 0; i < vs.size(); ++i) {
+    const std::vector<std::string>& c = rows[i];
+    ASSERT_GE(c.size(), 10u);
+    int64_t pos = std::stoll(c[1]);
+    EXPECT_EQ("chr" + vs[i].chromosome, c[0]);
+    EXPECT_EQ(vs[i].start, pos - 1);
+    EXPECT_EQ(vs[i].end, pos - 1 + static_cast<int64_t>(c[3].size()));
+    EXPECT_EQ(vs[i].variation_codes.at(0).code, c[2]);
+    EXPECT_EQ(vs[i].ref_allele, c[3]);
+    EXPECT_EQ(vs[i].alt_allele, c[4]);
+    EXPECT_NE(c[7].find("HGVSC=" + vs[i].hgvs_c + ";"), std::string::npos);
+    EXPECT_NE(c[7].find("HGVSP=" + vs[i].hgvs_p), std::string::npos);
+    std::string sample = c[9];
+    EXPECT_TRUE(sample.ends_with(":" + vs[i].allele_frequency)) << sample;
+    EXPECT_NE(sample.find("," + std::to_string(*vs[i].allele_read_depth) + ":"),
+              std::string::npos);
+    EXPECT_EQ(sample.substr(0, 3),
+              vs[i].allelic_state.code == "LA6706-1" ? "0/1" : "1/1");
+  }
+}
+
 }  // namespace
 }  // namespace genogate::mappers::hl7v2
