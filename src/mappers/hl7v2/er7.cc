@@ -253,6 +253,27 @@ Element Element::Repetition(size_t r) const {
                  Level::kRepetition);
 }
 
+std::vector<Element> Element::Repetitions() const {
+  std::vector<Element> out;
+  if (raw_.empty()) return out;
+  if (literal_ || level_ != Level::kField) {
+    out.push_back(Repetition(1));
+    if (out.back().empty()) out.clear();
+    return out;
+  }
+  size_t start = 0;
+  while (true) {
+    size_t p = raw_.find(delims_.repetition, start);
+    out.emplace_back(
+        raw_.substr(start, p == std::string_view::npos ? std::string_view::npos
+                                                       : p - start),
+        delims_, Level::kRepetition);
+    if (p == std::string_view::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
 Element Element::Component(size_t c) const {
   if (literal_) return c == 1 ? *this : Element();
   if (level_ == Level::kField) return Repetition(1).Component(c);

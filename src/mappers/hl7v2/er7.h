@@ -101,6 +101,9 @@ class Element {
   // them. Out of range or level mismatch (a repetition of a component)
   // returns an empty Element.
   Element Repetition(size_t r) const;
+  // All repetitions, split in one pass (use this, not Repetition(k) in a
+  // loop, on fields that may repeat many times). Empty when empty.
+  std::vector<Element> Repetitions() const;
   Element Component(size_t c) const;
   Element Sub(size_t s) const;
 

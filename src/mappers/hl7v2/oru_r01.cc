@@ -303,6 +303,7 @@ struct Obs {
   std::string sub_id;  // OBX-4
   std::string group;   // first number of the sub-ID, "" if none
   const CodeInfo* info = nullptr;
+  std::vector<Element> values;  // OBX-5 repetitions (FT/TX: one)
 };
 
 struct OrderSegments {
@@ -640,8 +641,9 @@ void Reader::ReadPatient(const Segment& pid, GenomicReportInput* r) {
   // PID-3: prefer the repetition with identifier type MR.
   Element ids = pid.Field(3);
   size_t chosen = 0;
-  for (size_t k = 1; k <= ids.RepetitionCount(); ++k) {
-    Element rep = ids.Repetition(k);
+  std::vector<Element> id_reps = ids.Repetitions();
+  for (size_t k = 1; k <= id_reps.size(); ++k) {
+    const Element& rep = id_reps[k - 1];
     if (rep.Component(1).empty()) continue;
     if (chosen == 0) chosen = k;
     if (rep.Component(5).raw() == "MR") {
@@ -655,7 +657,7 @@ void Reader::ReadPatient(const Segment& pid, GenomicReportInput* r) {
   } else {
     ErrorLocation w = pid.Where(3);
     w.repetition = chosen;
-    Element cx = ids.Repetition(chosen);
+    const Element& cx = id_reps[chosen - 1];
     r->patient.value = Text(cx.Component(1), w);
     Element hd = cx.Component(4);
     std::string ns = Text(hd.Sub(1), w), uid = Text(hd.Sub(2), w),
@@ -866,10 +868,14 @@ std::optional<Obs> Reader::CheckObx(const Segment& obx) {
           "value type " + Quote(o.type, 10) + " is not in HL7 table 0125");
     return std::nullopt;
   }
-  size_t reps = o.type == "FT" || o.type == "TX" ? 1 : value.RepetitionCount();
-  for (size_t r = 1; r <= reps; ++r) {
-    Element rep = reps == 1 ? value : value.Repetition(r);
-    if (!CheckValue(obx, *vt, o.type, rep, reps == 1 ? 0 : r)) {
+  if (o.type == "FT" || o.type == "TX") {
+    o.values.push_back(value);
+  } else {
+    o.values = value.Repetitions();
+  }
+  for (size_t r = 1; r <= o.values.size(); ++r) {
+    if (!CheckValue(obx, *vt, o.type, o.values[r - 1],
+                    o.values.size() == 1 ? 0 : r)) {
       return std::nullopt;
     }
   }
@@ -885,7 +891,7 @@ void Reader::WantError(const Obs& o) {
 }
 
 std::optional<Coding> Reader::CodedValue(const Obs& o, size_t rep) {
-  Element v = o.seg->Field(5).Repetition(rep);
+  const Element& v = o.values[rep - 1];
   std::optional<VType> vt = ValueType(o.type);
   if (vt == VType::kCoded) return ToCoding(v);
   if (vt == VType::kText) {
@@ -937,7 +943,7 @@ std::optional<int64_t> Reader::IntegerValue(const Obs& o) {
 
 std::optional<std::pair<int64_t, int64_t>> Reader::RangeValue(const Obs& o,
                                                               size_t rep) {
-  Element v = o.seg->Field(5).Repetition(rep);
+  const Element& v = o.values[rep - 1];
   std::string lo, hi;
   if (o.type == "NR") {
     lo = v.Component(1).Value();
@@ -1121,8 +1127,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
                    ") is used");
           continue;
         }
-        if (o->seg->Field(5).RepetitionCount() > 1 && o->type != "FT" &&
-            o->type != "TX") {
+        if (o->values.size() > 1 && o->type != "FT" && o->type != "TX") {
           Warn(o->seg->Where(5), Hl7Error::kDataType,
                std::string(info.loinc) +
                    " takes one value; repetitions after the first are "
@@ -1188,7 +1193,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
         // Region or report level.
         switch (info.key) {
           case Key::kRegionRanges:
-            for (size_t k = 1; k <= o->seg->Field(5).RepetitionCount(); ++k) {
+            for (size_t k = 1; k <= o->values.size(); ++k) {
               region.ranges.push_back({o, k});
             }
             continue;
@@ -1301,7 +1306,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
           }
           break;
         case Key::kClinicalSignificance:
-          for (size_t k = 1; k <= o->seg->Field(5).RepetitionCount(); ++k) {
+          for (size_t k = 1; k <= o->values.size(); ++k) {
             if (auto c = CodedValue(*o, k)) {
               if (c->system.empty() && c->code.substr(0, 2) == "LA") {
                 c->system = std::string(kLoincUrl);
@@ -1341,7 +1346,7 @@ void Reader::ReadOrder(const OrderSegments& order, OruReport* out) {
           }
           break;
         case Key::kVariationCode:
-          for (size_t k = 1; k <= o->seg->Field(5).RepetitionCount(); ++k) {
+          for (size_t k = 1; k <= o->values.size(); ++k) {
             if (auto c = CodedValue(*o, k)) {
               if (c->system.empty() && c->code.substr(0, 2) == "rs") {
                 c->system = "http://www.ncbi.nlm.nih.gov/projects/SNP";

@@ -395,5 +395,30 @@ TEST(OruR01V2Test, SameVariantsVcfDescribesTheSameCalls) {
   }
 }
 
+// Repetitions are split once: 200,000 of them must not take quadratic time.
+TEST(OruR01V2Test, ManyRepetitionsAreLinear) {
+  std::string codes;
+  for (int i = 0; i < 200000; ++i) {
+    if (i > 0) codes += '~';
+    codes += "rs" + std::to_string(i) + "^^dbSNP";
+  }
+  std::string ids;
+  for (int i = 0; i < 200000; ++i) ids += "X" + std::to_string(i) + "~";
+  OruReadResult r = ReadOruR01(
+      "MSH|^~\\&|L|L|G|G|20240101||ORU^R01|X1|P|2.5.1\r"
+      "PID|1||" +
+      ids +
+      "P1^^^H^MR\r"
+      "OBR|1||A1|51969-4^^LN|||||||||||||||||||||F\r"
+      "OBX|1|CWE|48004-6^^LN|1|c.1A>G^^HGVS\r"
+      "OBX|2|CWE|81252-9^^LN|1|" +
+      codes + "\r");
+  EXPECT_FALSE(r.has_errors()) << AllProblems(r).substr(0, 500);
+  ASSERT_EQ(r.reports.size(), 1u);
+  EXPECT_EQ(r.reports[0].input.patient.value, "P1");  // the MR repetition
+  ASSERT_EQ(r.reports[0].input.variants.size(), 1u);
+  EXPECT_EQ(r.reports[0].input.variants[0].variation_codes.size(), 200000u);
+}
+
 }  // namespace
 }  // namespace genogate::mappers::hl7v2
