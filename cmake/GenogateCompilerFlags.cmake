@@ -3,9 +3,7 @@
 # third-party code pulled in with add_subdirectory is not affected.
 add_library(genogate_flags INTERFACE)
 target_compile_options(genogate_flags INTERFACE
-  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor
-  -Wno-missing-field-initializers
-  # GCC spelling; clang (fuzz builds) has no -Wshadow=local.
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-missing-field-initializers
   $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>)
 if(GENOGATE_WERROR)
   target_compile_options(genogate_flags INTERFACE -Werror)
