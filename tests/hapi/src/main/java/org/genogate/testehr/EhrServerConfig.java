@@ -30,6 +30,7 @@ import ca.uhn.fhir.jpa.search.StaleSearchDeletingSvcImpl;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
 import ca.uhn.fhir.jpa.util.ResourceCountCache;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
+import ca.uhn.fhir.parser.StrictErrorHandler;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.IResourceSupportedSvc;
 import ca.uhn.fhir.rest.server.RestfulServer;
@@ -214,9 +215,15 @@ public class EhrServerConfig {
 			JpaStorageSettings storageSettings,
 			ISearchParamRegistry searchParamRegistry,
 			IValidationSupport validationSupport,
-			DatabaseBackedPagingProvider pagingProvider) {
+			DatabaseBackedPagingProvider pagingProvider,
+			@Value("${genogate.ehr.strict-parsing:true}") boolean strictParsing) {
 		FhirContext ctx = systemDao.getContext();
 		ctx.setNarrativeGenerator(new NullNarrativeGenerator());
+		if (strictParsing) {
+			// Stock HAPI drops unknown elements with a log line and stores the rest; a test EHR
+			// should instead reject them (400 + OperationOutcome), as it does invalid codes.
+			ctx.setParserErrorHandler(new StrictErrorHandler());
+		}
 
 		RestfulServer server = new RestfulServer(ctx);
 		server.registerProviders(resourceProviderFactory.createProviders());
