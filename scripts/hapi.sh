@@ -95,7 +95,7 @@ cmd_start() {
 
   # 2 cores, 24 GB shared: a fixed 1.5 GB heap is plenty for an in-memory test EHR.
   # C1 only (TieredStopAtLevel=1) starts faster; SerialGC avoids GC threads on 2 cores.
-  local java_opts=${GENOGATE_HAPI_JAVA_OPTS:--Xms256m -Xmx1536m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss1m}
+  local java_opts=${GENOGATE_HAPI_JAVA_OPTS:--Xms256m -Xmx1536m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
   local -a args=(--server.port="$port" --server.address=127.0.0.1
                  --logging.file.name="$dir/hapi.log")
   if [ "${GENOGATE_HAPI_PERSIST:-0}" = 1 ]; then

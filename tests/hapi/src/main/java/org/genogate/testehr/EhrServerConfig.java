@@ -9,16 +9,10 @@ import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.api.IDaoRegistry;
 import ca.uhn.fhir.jpa.batch2.JpaBatch2Config;
-import ca.uhn.fhir.jpa.config.HibernatePropertiesProvider;
 import ca.uhn.fhir.jpa.config.r4.JpaR4Config;
 import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
 import ca.uhn.fhir.jpa.config.util.ResourceCountCacheUtil;
-import ca.uhn.fhir.jpa.dao.FulltextSearchSvcImpl;
-import ca.uhn.fhir.jpa.dao.IFulltextSearchSvc;
-import ca.uhn.fhir.jpa.dao.search.HSearchSortHelperImpl;
-import ca.uhn.fhir.jpa.dao.search.IHSearchSortHelper;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
-import ca.uhn.fhir.jpa.model.config.SubscriptionSettings;
 import ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect;
 import ca.uhn.fhir.jpa.model.entity.StorageSettings;
 import ca.uhn.fhir.jpa.provider.DaoRegistryResourceSupportedSvc;
@@ -116,11 +110,6 @@ public class EhrServerConfig {
 		return new PartitionSettings();
 	}
 
-	@Bean
-	public SubscriptionSettings subscriptionSettings() {
-		return new SubscriptionSettings();
-	}
-
 	@Primary
 	@Bean
 	public LocalContainerEntityManagerFactoryBean entityManagerFactory(
@@ -164,34 +153,23 @@ public class EhrServerConfig {
 		return tm;
 	}
 
-	@Primary
-	@Bean
-	public HibernatePropertiesProvider hibernatePropertiesProvider() {
-		return new HibernatePropertiesProvider();
-	}
+	// ---- services JpaR4Config expects from its host ----------------------------------------
+	// (the starter also declares the Hibernate Search beans, IFulltextSearchSvc and
+	// IHSearchSortHelper; with Hibernate Search off nothing needs them)
 
-	// ---- services the starter declares --------------------------------------------------------
-
-	@Bean
-	public IFulltextSearchSvc fullTextSearchSvc() {
-		return new FulltextSearchSvcImpl();
-	}
-
-	@Bean
-	public IHSearchSortHelper hSearchSortHelper(ISearchParamRegistry searchParamRegistry) {
-		return new HSearchSortHelperImpl(searchParamRegistry);
-	}
-
+	/** Not required to start, but without it cached search results are never cleaned up. */
 	@Bean
 	public IStaleSearchDeletingSvc staleSearchDeletingSvc() {
 		return new StaleSearchDeletingSvcImpl();
 	}
 
+	/** Needed by the generated R4 resource providers. */
 	@Bean
 	public IResourceSupportedSvc resourceSupportedSvc(IDaoRegistry daoRegistry) {
 		return new DaoRegistryResourceSupportedSvc(daoRegistry);
 	}
 
+	/** Needed by JpaCapabilityStatementProvider: without it GET /metadata answers 500. */
 	@Bean(name = "myResourceCountsCache")
 	public ResourceCountCache resourceCountsCache(IFhirSystemDao<?, ?> systemDao) {
 		return ResourceCountCacheUtil.newResourceCountCache(systemDao);
