@@ -12,7 +12,7 @@
 #
 # Environment:
 #   GENOGATE_HAPI_JAVA_OPTS      JVM options (default sized for 2 cores / 24 GB, see below)
-#   GENOGATE_HAPI_START_TIMEOUT  seconds to wait for start (default 240)
+#   GENOGATE_HAPI_START_TIMEOUT  seconds to wait for start (default 300)
 #   GENOGATE_HAPI_STOP_TIMEOUT   seconds between TERM and KILL (default 30)
 #   GENOGATE_HAPI_PERSIST=1      keep the H2 database in DIR/h2 instead of in memory
 #   GENOGATE_HAPI_ARGS           extra Spring arguments, e.g. --genogate.ehr.strict-parsing=false
@@ -115,7 +115,7 @@ cmd_start() {
   trap abort_start EXIT
   trap 'exit 130' INT TERM
 
-  local base="http://127.0.0.1:$port/fhir" timeout=${GENOGATE_HAPI_START_TIMEOUT:-240} code
+  local base="http://127.0.0.1:$port/fhir" timeout=${GENOGATE_HAPI_START_TIMEOUT:-300} code
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$dir/hapi.pid"
