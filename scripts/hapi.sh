@@ -43,7 +43,8 @@ cmd_build() {
   fi
   log "build: mvn package in tests/hapi (a first build downloads ~400 MB into ~/.m2)"
   local t0=$SECONDS
-  (cd "$app" && mvn -q -B package -DskipTests) || die "build failed"
+  # Maven writes to stdout; keep stdout for the base URL that start prints.
+  (cd "$app" && mvn -q -B -Dstyle.color=never package -DskipTests) >&2 || die "build failed"
   [ -f "$jar" ] || die "build did not produce $jar"
   log "build: done in $((SECONDS - t0)) s"
 }
