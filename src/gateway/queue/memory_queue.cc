@@ -1,6 +1,7 @@
 #include "gateway/queue/memory_queue.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 #include <utility>
@@ -76,8 +77,11 @@ struct MemoryQueue::State {
   }
 
   void RemoveEntry(std::string_view endpoint, const std::string& msg) {
-    if (msg.empty()) return;
-    uint64_t seq = std::stoull(msg);
+    uint64_t seq = 0;
+    auto [p, ec] = std::from_chars(msg.data(), msg.data() + msg.size(), seq);
+    if (msg.empty() || ec != std::errc() || p != msg.data() + msg.size()) {
+      return;  // not one of ours (e.g. a receipt from another queue)
+    }
     Endpoint& ep = Ep(endpoint);
     ep.ready.erase(seq);
     ep.pending.erase(seq);
