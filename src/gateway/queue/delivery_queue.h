@@ -37,6 +37,9 @@
 //  (an older version is never handed out after a newer one was enqueued, and
 //  never in parallel with one) provided every delivery attempt finishes
 //  within report_lease. Choose report_lease well above the HTTP timeout.
+//  Leases, retry due times and parking use the queue's Clock (the caller's
+//  wall clock), so replicas must keep their clocks in sync (NTP); idle
+//  reclaim in RedisQueue uses the Redis server's clock.
 //
 // Claims: Claim returns jobs with `receipt` and `attempts` set. Ack, Retry
 // and DeadLetter must be given the job as returned by Claim; if the job has
