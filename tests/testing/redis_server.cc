@@ -129,6 +129,9 @@ bool RedisServer::Launch() {
     // Die with the test process, whatever happens to it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // Its own process group, so that Kill() also reaches the children it
+    // forks (AOF rewrite), which would otherwise outlive it.
+    ::setpgid(0, 0);
     ::execvp("redis-server", argv.data());
     ::_exit(127);
   }
@@ -166,6 +169,7 @@ bool RedisServer::WaitForPing(int timeout_ms) {
 
 void RedisServer::Kill() {
   if (pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);  // the group: redis-server and its children
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);

@@ -46,7 +46,8 @@ class RedisServer {
   const std::string& dir() const { return dir_; }
   bool running() const { return pid_ > 0; }
 
-  // SIGKILLs the server and reaps it (no shutdown, no final fsync).
+  // SIGKILLs the server and any child it forked (AOF rewrite) and reaps it
+  // (no shutdown, no final fsync).
   void Kill();
   // Starts the server again on the same port and directory (after Kill, or
   // kills it first) and waits for PING; false (and ADD_FAILURE) on failure.
