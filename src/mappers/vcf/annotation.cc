@@ -17,7 +17,7 @@ struct SoEntry {
 // checks the order. VEP terms from Ensembl's Constants.pm
 // (%OVERLAP_CONSEQUENCES); newer VEP splice terms and SnpEff-only terms from
 // the Sequence Ontology.
-constexpr std::array<SoEntry, 53> kSoTerms = {{
+constexpr std::array<SoEntry, 55> kSoTerms = {{
     {"3_prime_UTR_truncation", "SO:0002015"},
     {"3_prime_UTR_variant", "SO:0001624"},
     {"5_prime_UTR_premature_start_codon_gain_variant", "SO:0001988"},
@@ -70,6 +70,8 @@ constexpr std::array<SoEntry, 53> kSoTerms = {{
     {"stop_lost", "SO:0001578"},
     {"stop_retained_variant", "SO:0001567"},
     {"synonymous_variant", "SO:0001819"},
+    {"transcript_ablation", "SO:0001893"},
+    {"transcript_amplification", "SO:0001889"},
     {"upstream_gene_variant", "SO:0001631"},
 }};
 
