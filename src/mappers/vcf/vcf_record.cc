@@ -99,15 +99,16 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
     *rule = std::string(rule_prefix) + "-" + std::string(kind);
     return false;
   };
-  const std::string head = std::string(what) + " " + def.id;
+  // The message prefix, built only on failure.
+  auto head = [&]() { return std::string(what) + " " + def.id; };
   if (def.type == ValueType::kFlag) {
     if (has_value)
-      return fail(head + " is a Flag and must not have a value", "flag");
+      return fail(head() + " is a Flag and must not have a value", "flag");
     return true;
   }
   if (!has_value) {
     if (def.number_kind == NumberKind::kFixed && def.number == 0) return true;
-    return fail(head + " has no value (Number=" + def.NumberText() +
+    return fail(head() + " has no value (Number=" + def.NumberText() +
                     ", Type=" + std::string(ValueTypeName(def.type)) + ")",
                 "value");
   }
@@ -139,7 +140,7 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
       break;
   }
   if (expected >= 0 && static_cast<int64_t>(count) != expected) {
-    return fail(head + " has " + std::to_string(count) +
+    return fail(head() + " has " + std::to_string(count) +
                     (count == 1 ? " value" : " values") +
                     ", but Number=" + def.NumberText() + " requires " +
                     std::to_string(expected) + std::string(per),
@@ -175,7 +176,7 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
   });
   if (!ok) {
     std::string_view article = def.type == ValueType::kInteger ? "an " : "a ";
-    return fail(head + " value " + QuoteText(bad) + " is not " +
+    return fail(head() + " value " + QuoteText(bad) + " is not " +
                     std::string(article) + std::string(ValueTypeName(def.type)),
                 "type");
   }
