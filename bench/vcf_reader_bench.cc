@@ -4,8 +4,8 @@
 //
 // usage: vcf_reader_bench FILE.vcf [FILE.vcf ...]
 //   Make inputs with bench/gen_vcf.py, e.g.
-//     python3 bench/gen_vcf.py 1000000 /tmp/mixed.vcf
-//     python3 bench/gen_vcf.py 2000000 /tmp/simple.vcf --simple
+//     python3 bench/gen_vcf.py 1000000 mixed.vcf
+//     python3 bench/gen_vcf.py 2000000 simple.vcf --simple
 //   Each file is also gzip-compressed (level 6, in a temp file) and read.
 //   Single-threaded; best of 3 runs.
 #include <zlib.h>
