@@ -1,6 +1,7 @@
 #include "mappers/vcf/vcf_record.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "mappers/vcf/text_util.h"
@@ -872,6 +873,7 @@ std::vector<SnpEffAnnotation> VcfRecord::Ann() const {
 }
 
 AlleleView VcfRecord::Allele(size_t allele_index) const {
+  assert(allele_index >= 1 && allele_index <= alts_.size());
   return AlleleView(this, allele_index);
 }
 
