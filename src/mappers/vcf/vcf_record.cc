@@ -1,6 +1,7 @@
 #include "mappers/vcf/vcf_record.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "mappers/vcf/text_util.h"
@@ -13,6 +14,16 @@ constexpr std::string_view kColumnNames[9] = {
 
 // Positions above this are rejected so that POS + len(REF) cannot overflow.
 constexpr int64_t kMaxPos = int64_t{1} << 40;
+
+// Up to this many keys, duplicates are found by a linear scan per key.
+constexpr size_t kLinearDuplicateScan = 32;
+
+// Sorts *keys and returns a duplicated key, or "" if all are distinct.
+std::string_view FirstDuplicate(std::vector<std::string_view>* keys) {
+  std::sort(keys->begin(), keys->end());
+  auto it = std::adjacent_find(keys->begin(), keys->end());
+  return it == keys->end() ? std::string_view() : *it;
+}
 
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -99,15 +110,16 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
     *rule = std::string(rule_prefix) + "-" + std::string(kind);
     return false;
   };
-  const std::string head = std::string(what) + " " + def.id;
+  // The message prefix, built only on failure.
+  auto head = [&]() { return std::string(what) + " " + def.id; };
   if (def.type == ValueType::kFlag) {
     if (has_value)
-      return fail(head + " is a Flag and must not have a value", "flag");
+      return fail(head() + " is a Flag and must not have a value", "flag");
     return true;
   }
   if (!has_value) {
     if (def.number_kind == NumberKind::kFixed && def.number == 0) return true;
-    return fail(head + " has no value (Number=" + def.NumberText() +
+    return fail(head() + " has no value (Number=" + def.NumberText() +
                     ", Type=" + std::string(ValueTypeName(def.type)) + ")",
                 "value");
   }
@@ -139,7 +151,7 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
       break;
   }
   if (expected >= 0 && static_cast<int64_t>(count) != expected) {
-    return fail(head + " has " + std::to_string(count) +
+    return fail(head() + " has " + std::to_string(count) +
                     (count == 1 ? " value" : " values") +
                     ", but Number=" + def.NumberText() + " requires " +
                     std::to_string(expected) + std::string(per),
@@ -175,7 +187,7 @@ bool CheckValues(const FieldDef& def, std::string_view value, bool has_value,
   });
   if (!ok) {
     std::string_view article = def.type == ValueType::kInteger ? "an " : "a ";
-    return fail(head + " value " + QuoteText(bad) + " is not " +
+    return fail(head() + " value " + QuoteText(bad) + " is not " +
                     std::string(article) + std::string(ValueTypeName(def.type)),
                 "type");
   }
@@ -578,10 +590,14 @@ bool VcfRecord::ParseInfo(const ParseOptions& options, VcfError* error) {
                   "INFO key " + QuoteText(e.key) + " contains a space",
                   "vcf-info");
     }
-    for (const InfoEntry& prev : info_) {
-      if (prev.key == e.key) {
-        return Fail(error, 8, "duplicate INFO key " + std::string(e.key),
-                    "vcf-info-duplicate");
+    // Duplicates: a linear scan for the usual few keys, a sort below for
+    // many (keeps a pathological line from costing O(k^2)).
+    if (info_.size() < kLinearDuplicateScan) {
+      for (const InfoEntry& prev : info_) {
+        if (prev.key == e.key) {
+          return Fail(error, 8, "duplicate INFO key " + std::string(e.key),
+                      "vcf-info-duplicate");
+        }
       }
     }
     e.def = header_->info(e.key);
@@ -592,6 +608,15 @@ bool VcfRecord::ParseInfo(const ParseOptions& options, VcfError* error) {
     }
     info_.push_back(e);
     if (semi == std::string_view::npos) break;
+  }
+  if (info_.size() > kLinearDuplicateScan) {
+    std::vector<std::string_view> keys;
+    keys.reserve(info_.size());
+    for (const InfoEntry& e : info_) keys.push_back(e.key);
+    if (std::string_view dup = FirstDuplicate(&keys); !dup.empty()) {
+      return Fail(error, 8, "duplicate INFO key " + std::string(dup),
+                  "vcf-info-duplicate");
+    }
   }
   return true;
 }
@@ -616,16 +641,25 @@ bool VcfRecord::ParseFormat(VcfError* error) {
       return Fail(error, 9, "GT must be the first FORMAT key",
                   "vcf-format-gt-first");
     }
-    for (std::string_view k : format_keys_) {
-      if (k == key) {
-        return Fail(error, 9, "duplicate FORMAT key " + std::string(key),
-                    "vcf-format-duplicate");
+    if (format_keys_.size() < kLinearDuplicateScan) {
+      for (std::string_view k : format_keys_) {
+        if (k == key) {
+          return Fail(error, 9, "duplicate FORMAT key " + std::string(key),
+                      "vcf-format-duplicate");
+        }
       }
     }
     format_keys_.push_back(key);
     format_defs_.push_back(header_->format(key));
     if (colon == std::string_view::npos) break;
     start = colon + 1;
+  }
+  if (format_keys_.size() > kLinearDuplicateScan) {
+    std::vector<std::string_view> keys = format_keys_;
+    if (std::string_view dup = FirstDuplicate(&keys); !dup.empty()) {
+      return Fail(error, 9, "duplicate FORMAT key " + std::string(dup),
+                  "vcf-format-duplicate");
+    }
   }
   return true;
 }
@@ -839,6 +873,7 @@ std::vector<SnpEffAnnotation> VcfRecord::Ann() const {
 }
 
 AlleleView VcfRecord::Allele(size_t allele_index) const {
+  assert(allele_index >= 1 && allele_index <= alts_.size());
   return AlleleView(this, allele_index);
 }
 

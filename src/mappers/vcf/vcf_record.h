@@ -228,7 +228,8 @@ class VcfRecord {
   std::vector<VepConsequence> Csq() const;
   std::vector<SnpEffAnnotation> Ann() const;
 
-  // --- Multi-allelic split. allele_index is 1-based (1..num_alts()).
+  // --- Multi-allelic split. allele_index is 1-based; precondition:
+  // 1 <= allele_index <= num_alts().
   AlleleView Allele(size_t allele_index) const;
   std::vector<AlleleView> Alleles() const;
 

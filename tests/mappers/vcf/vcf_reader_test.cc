@@ -572,6 +572,31 @@ TEST(VcfReaderTest, QuotedDescriptionsWithEscapesAndCommas) {
   EXPECT_EQ(r.header().info("X")->description, "a, \"quoted\" b=c");
 }
 
+TEST(VcfReaderTest, DuplicateKeysAmongManyAreFound) {
+  std::string head =
+      "##fileformat=VCFv4.2\n"
+      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+  std::string info, format, sample;
+  for (int i = 0; i < 100; ++i) {
+    info += "K" + std::to_string(i) + "=1;";
+    format += ":F" + std::to_string(i);
+    sample += ":1";
+  }
+  for (bool dup : {false, true}) {
+    std::string line = "1\t10\t.\tA\tG\t.\t.\t" + info +
+                       (dup ? "K7=2" : "K100=2") + "\tGT" + format +
+                       (dup ? ":F42" : ":F100") + "\t0/1" + sample + ":1\n";
+    VcfReader r;
+    ASSERT_TRUE(r.OpenString(head + line).ok());
+    VcfRecord rec;
+    Result<bool> more = r.Next(&rec);
+    EXPECT_EQ(more.ok(), !dup);
+    if (dup) {
+      EXPECT_EQ(r.error().reason, "duplicate INFO key K7");
+    }
+  }
+}
+
 TEST(VcfReaderTest, EmptyInput) {
   VcfReader r;
   Status st = r.OpenString("");
