@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -345,16 +346,23 @@ void SortChildren(Node& n) {
   for (Node& k : kids) SortChildren(k);
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // The builder.
 
-class Builder {
+class ReportStreamBuilder::Impl {
  public:
-  Builder(const GenomicReportInput& in, const BuildOptions& options,
-          const fhir::Schema& schema)
-      : in_(in), options_(options), tree_(schema) {}
+  Impl(const GenomicReportInput& in, const BuildOptions& options,
+       const fhir::Schema& schema, EntrySink sink)
+      : in_(in), options_(options), tree_(schema), sink_(std::move(sink)) {
+    scratch_ = tree_.NewResource("Bundle");
+  }
 
-  Result<Node> Build();
+  Status Begin();
+  Status AddVariant(const VariantCall& call);
+  Status AddPhaseRelation(const PhaseRelation& relation);
+  Status Finish();
 
  private:
   // An entry being built: the resource and its deterministic identity.
@@ -429,11 +437,40 @@ class Builder {
   Status BuildPatient();
   void BuildSpecimen();
   void BuildStudy();
-  Status BuildVariant(size_t index);
-  void BuildClassification(size_t variant, size_t index);
-  void BuildConsequence(size_t variant, size_t index);
-  Status BuildPhase(size_t index);
+  Status BuildVariant(const VariantCall& v, size_t index);
+  void BuildClassification(const VariantCall& v, size_t variant, size_t index);
+  void BuildConsequence(const VariantCall& v, size_t variant, size_t index);
+  Status BuildPhase(const PhaseRelation& p, size_t index);
   void BuildReport();
+
+  // Turns an entry into a Bundle.entry node and hands it to the sink.
+  void Emit(Entry e) {
+    Node& entry = tree_.Add(scratch_, "entry");
+    tree_.Prim(entry, "fullUrl", e.full_url);
+    std::string type = e.resource.resource_type();
+    tree_.AddResource(entry, "resource", std::move(e.resource));
+    Node& req = tree_.Add(entry, "request");
+    tree_.Prim(req, "method", "POST");
+    tree_.Prim(req, "url", type);
+    tree_.Prim(req, "ifNoneExist", IdentifierQuery(e.identifier));
+    Node out = std::move(scratch_.mutable_children().back());
+    scratch_.mutable_children().pop_back();
+    if (tree_.failed() || !sink_status_.ok()) return;
+    SortChildren(out);
+    sink_status_ = sink_(std::move(out));
+  }
+
+  // The status after a step: a schema mismatch, else the sink's.
+  Status Check() const {
+    if (tree_.failed()) {
+      return Error(
+          ErrorCode::kInternal,
+          "FHIR definitions do not match the builder: " + tree_.error());
+    }
+    return sink_status_;
+  }
+
+  enum class Stage { kNew, kBegun, kFinished };
   Status Fail(std::string message) const {
     return Error(ErrorCode::kInvalidInput, std::move(message));
   }
@@ -446,13 +483,17 @@ class Builder {
   std::string patient_ref_;
   std::string specimen_url_;
   std::string study_url_;
-  std::vector<Entry> entries_;
+  EntrySink sink_;
+  Status sink_status_;
+  Node scratch_;  // a Bundle to type entries against
+  Stage stage_ = Stage::kNew;
+  size_t phase_count_ = 0;
   std::vector<std::string> variant_urls_;
   std::vector<std::string> variant_keys_;
   std::vector<std::string> result_urls_;  // every Observation, in order
 };
 
-Status Builder::BuildPatient() {
+Status ReportStreamBuilder::Impl::BuildPatient() {
   if (in_.patient.value.empty()) {
     return Fail("the patient identifier is missing");
   }
@@ -472,11 +513,11 @@ Status Builder::BuildPatient() {
   if (!in_.patient_birth_date.empty()) {
     tree_.Prim(e.resource, "birthDate", in_.patient_birth_date);
   }
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
   return Status::Ok();
 }
 
-void Builder::BuildSpecimen() {
+void ReportStreamBuilder::Impl::BuildSpecimen() {
   if (in_.specimen.empty()) return;
   Entry e = NewEntry("Specimen", in_.specimen, "");
   if (!in_.specimen_type.empty()) {
@@ -488,10 +529,10 @@ void Builder::BuildSpecimen() {
     tree_.Prim(col, "collectedDateTime", in_.specimen_collected);
   }
   specimen_url_ = e.full_url;
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
 }
 
-void Builder::BuildStudy() {
+void ReportStreamBuilder::Impl::BuildStudy() {
   if (!options_.include_study) return;
   Entry analysis = NewEntry("Procedure", Own(in_.accession.value + "/analysis"),
                             "genomic-study-analysis");
@@ -573,12 +614,12 @@ void Builder::BuildStudy() {
   if (!in_.effective.empty()) {
     tree_.Prim(s, "performedDateTime", in_.effective);
   }
-  entries_.push_back(std::move(study));
-  entries_.push_back(std::move(analysis));
+  Emit(std::move(study));
+  Emit(std::move(analysis));
 }
 
-Status Builder::BuildVariant(size_t index) {
-  const VariantCall& v = in_.variants[index];
+Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
+                                               size_t index) {
   const std::string where = v.source_location.empty()
                                 ? "variant " + std::to_string(index + 1)
                                 : "variant at " + v.source_location;
@@ -740,12 +781,14 @@ Status Builder::BuildVariant(size_t index) {
   }
   variant_urls_.push_back(e.full_url);
   result_urls_.push_back(e.full_url);
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
   return Status::Ok();
 }
 
-void Builder::BuildClassification(size_t variant, size_t index) {
-  const Classification& cl = in_.variants[variant].classifications[index];
+void ReportStreamBuilder::Impl::BuildClassification(const VariantCall& v,
+                                                    size_t variant,
+                                                    size_t index) {
+  const Classification& cl = v.classifications[index];
   Entry e =
       NewEntry("Observation",
                Own(in_.accession.value + "/variant/" + variant_keys_[variant] +
@@ -775,11 +818,12 @@ void Builder::BuildClassification(size_t variant, size_t index) {
     ConceptComponent(o, Loinc("81259-4", "Associated phenotype"), cond);
   }
   result_urls_.push_back(e.full_url);
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
 }
 
-void Builder::BuildConsequence(size_t variant, size_t index) {
-  const Consequence& cq = in_.variants[variant].consequences[index];
+void ReportStreamBuilder::Impl::BuildConsequence(const VariantCall& v,
+                                                 size_t variant, size_t index) {
+  const Consequence& cq = v.consequences[index];
   Entry e =
       NewEntry("Observation",
                Own(in_.accession.value + "/variant/" + variant_keys_[variant] +
@@ -818,12 +862,12 @@ void Builder::BuildConsequence(size_t variant, size_t index) {
                       cq.gene_symbol});
   }
   result_urls_.push_back(e.full_url);
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
 }
 
-Status Builder::BuildPhase(size_t index) {
-  const PhaseRelation& p = in_.phase_relations[index];
-  if (p.first >= in_.variants.size() || p.second >= in_.variants.size() ||
+Status ReportStreamBuilder::Impl::BuildPhase(const PhaseRelation& p,
+                                             size_t index) {
+  if (p.first >= variant_keys_.size() || p.second >= variant_keys_.size() ||
       p.first == p.second) {
     return Fail("phase relation " + std::to_string(index + 1) +
                 " does not name two distinct variants of the report");
@@ -841,11 +885,11 @@ Status Builder::BuildPhase(size_t index) {
   tree_.Reference(o, "derivedFrom", variant_urls_[p.first]);
   tree_.Reference(o, "derivedFrom", variant_urls_[p.second]);
   result_urls_.push_back(e.full_url);
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
   return Status::Ok();
 }
 
-void Builder::BuildReport() {
+void ReportStreamBuilder::Impl::BuildReport() {
   IdentifierValue id = in_.accession;
   if (id.system.empty()) id.system = system_;
   Entry e = NewEntry("DiagnosticReport", id, "genomic-report");
@@ -889,56 +933,58 @@ void Builder::BuildReport() {
   if (!in_.overall_interpretation.empty()) {
     tree_.Concept(r, "conclusionCode", in_.overall_interpretation);
   }
-  entries_.push_back(std::move(e));
+  Emit(std::move(e));
 }
 
-Result<Node> Builder::Build() {
+Status ReportStreamBuilder::Impl::Begin() {
+  if (stage_ != Stage::kNew) {
+    return Error(ErrorCode::kInternal, "Begin called twice");
+  }
   if (in_.accession.value.empty()) {
     return Error(ErrorCode::kInvalidInput, "the accession is missing");
   }
   system_ = LabIdentifierSystem(in_, options_);
   issued_ = in_.issued.empty() ? options_.issued : in_.issued;
-
-  if (Status s = BuildPatient(); !s.ok()) return s.error();
+  if (Status s = BuildPatient(); !s.ok()) return s;
   BuildSpecimen();
   BuildStudy();
-  for (size_t i = 0; i < in_.variants.size(); ++i) {
-    if (Status s = BuildVariant(i); !s.ok()) return s.error();
-  }
-  for (size_t i = 0; i < in_.variants.size(); ++i) {
-    for (size_t j = 0; j < in_.variants[i].classifications.size(); ++j) {
-      BuildClassification(i, j);
-    }
-    for (size_t j = 0; j < in_.variants[i].consequences.size(); ++j) {
-      BuildConsequence(i, j);
-    }
-  }
-  for (size_t i = 0; i < in_.phase_relations.size(); ++i) {
-    if (Status s = BuildPhase(i); !s.ok()) return s.error();
-  }
-  BuildReport();
-
-  Node bundle = tree_.NewResource("Bundle");
-  tree_.Prim(bundle, "type", "transaction");
-  for (Entry& e : entries_) {
-    Node& entry = tree_.Add(bundle, "entry");
-    tree_.Prim(entry, "fullUrl", e.full_url);
-    std::string type = e.resource.resource_type();
-    tree_.AddResource(entry, "resource", std::move(e.resource));
-    Node& req = tree_.Add(entry, "request");
-    tree_.Prim(req, "method", "POST");
-    tree_.Prim(req, "url", type);
-    tree_.Prim(req, "ifNoneExist", IdentifierQuery(e.identifier));
-  }
-  if (tree_.failed()) {
-    return Error(ErrorCode::kInternal,
-                 "FHIR definitions do not match the builder: " + tree_.error());
-  }
-  SortChildren(bundle);
-  return bundle;
+  stage_ = Stage::kBegun;
+  return Check();
 }
 
-}  // namespace
+Status ReportStreamBuilder::Impl::AddVariant(const VariantCall& call) {
+  if (stage_ != Stage::kBegun) {
+    return Error(ErrorCode::kInternal, "AddVariant outside Begin..Finish");
+  }
+  size_t index = variant_keys_.size();
+  if (Status s = BuildVariant(call, index); !s.ok()) return s;
+  for (size_t j = 0; j < call.classifications.size(); ++j) {
+    BuildClassification(call, index, j);
+  }
+  for (size_t j = 0; j < call.consequences.size(); ++j) {
+    BuildConsequence(call, index, j);
+  }
+  return Check();
+}
+
+Status ReportStreamBuilder::Impl::AddPhaseRelation(
+    const PhaseRelation& relation) {
+  if (stage_ != Stage::kBegun) {
+    return Error(ErrorCode::kInternal,
+                 "AddPhaseRelation outside Begin..Finish");
+  }
+  if (Status s = BuildPhase(relation, phase_count_++); !s.ok()) return s;
+  return Check();
+}
+
+Status ReportStreamBuilder::Impl::Finish() {
+  if (stage_ != Stage::kBegun) {
+    return Error(ErrorCode::kInternal, "Finish without Begin");
+  }
+  BuildReport();
+  stage_ = Stage::kFinished;
+  return Check();
+}
 
 std::string LabIdentifierSystem(const GenomicReportInput& input,
                                 const BuildOptions& options) {
@@ -989,11 +1035,55 @@ std::string NameBasedUrnUuid(std::string_view name) {
   return out;
 }
 
+ReportStreamBuilder::ReportStreamBuilder(const GenomicReportInput& report,
+                                         const BuildOptions& options,
+                                         const fhir::Schema& schema,
+                                         EntrySink sink)
+    : impl_(std::make_unique<Impl>(report, options, schema, std::move(sink))) {}
+ReportStreamBuilder::~ReportStreamBuilder() = default;
+Status ReportStreamBuilder::Begin() { return impl_->Begin(); }
+Status ReportStreamBuilder::AddVariant(const VariantCall& call) {
+  return impl_->AddVariant(call);
+}
+Status ReportStreamBuilder::AddPhaseRelation(const PhaseRelation& relation) {
+  return impl_->AddPhaseRelation(relation);
+}
+Status ReportStreamBuilder::Finish() { return impl_->Finish(); }
+
 Result<Node> BuildReportBundle(const GenomicReportInput& input,
                                const BuildOptions& options,
                                const fhir::Schema& schema) {
-  Builder builder(input, options, schema);
-  return builder.Build();
+  const TypeInfo* bundle_type = schema.FindResourceType("Bundle");
+  if (!bundle_type) {
+    return Error(ErrorCode::kInternal, "FHIR definitions lack Bundle");
+  }
+  Node bundle("Bundle", bundle_type);
+  bundle.set_resource(true);
+  bundle.set_resource_type("Bundle");
+  {
+    const TypeInfo* chosen = nullptr;
+    const fhir::ElementInfo* ei = bundle_type->FindByJsonName("type", &chosen);
+    if (!ei || ei->types.empty()) {
+      return Error(ErrorCode::kInternal, "FHIR definitions lack Bundle.type");
+    }
+    Node type(ei->name, ei->types[0]);
+    type.set_def(ei);
+    type.set_value("transaction", JsonKind::kString);
+    bundle.AddChild(std::move(type));
+  }
+  ReportStreamBuilder builder(input, options, schema, [&](Node entry) {
+    bundle.AddChild(std::move(entry));
+    return Status::Ok();
+  });
+  if (Status s = builder.Begin(); !s.ok()) return s.error();
+  for (const VariantCall& call : input.variants) {
+    if (Status s = builder.AddVariant(call); !s.ok()) return s.error();
+  }
+  for (const PhaseRelation& p : input.phase_relations) {
+    if (Status s = builder.AddPhaseRelation(p); !s.ok()) return s.error();
+  }
+  if (Status s = builder.Finish(); !s.ok()) return s.error();
+  return bundle;
 }
 
 }  // namespace genogate::mappers

@@ -33,6 +33,7 @@
 #define GENOGATE_MAPPERS_COMMON_REPORT_BUILDER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -64,7 +65,47 @@ struct BuildOptions {
   bool include_study = true;
 };
 
-// Builds the transaction Bundle. Errors (kInvalidInput): no patient
+// Receives each finished Bundle.entry (fullUrl, resource, request), typed
+// against the schema and in definition order. A non-ok Status stops the
+// build and is returned by the builder call that emitted the entry.
+using EntrySink = std::function<Status(fhir::Node entry)>;
+
+// The builder in streaming form, so a very large report (a whole-genome VCF)
+// can be written entry by entry (e.g. as NDJSON) without holding every
+// variant. Memory grows only by one key and one fullUrl per variant.
+//
+//   ReportStreamBuilder b(header, options, schema, sink);
+//   b.Begin();                    // Patient, Specimen, study, analysis
+//   b.AddVariant(call);           // the variant, its implications and
+//                                 // consequences; repeat
+//   b.AddPhaseRelation(rel);      // indexes count AddVariant calls from 0
+//   b.Finish();                   // the DiagnosticReport (result = all)
+//
+// `report` supplies everything but variants and phase relations (which are
+// ignored); it and `options` must outlive the builder. Errors as
+// BuildReportBundle; kInternal when the calls are out of order. Entries
+// come out in the same order as in BuildReportBundle's Bundle.
+class ReportStreamBuilder {
+ public:
+  ReportStreamBuilder(const GenomicReportInput& report,
+                      const BuildOptions& options, const fhir::Schema& schema,
+                      EntrySink sink);
+  ~ReportStreamBuilder();
+  ReportStreamBuilder(const ReportStreamBuilder&) = delete;
+  ReportStreamBuilder& operator=(const ReportStreamBuilder&) = delete;
+
+  Status Begin();
+  Status AddVariant(const VariantCall& call);
+  Status AddPhaseRelation(const PhaseRelation& relation);
+  Status Finish();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds the transaction Bundle (ReportStreamBuilder over the whole input,
+// entries collected). Errors (kInvalidInput): no patient
 // identifier value, no accession value, a phase relation pointing outside
 // `variants`, a numeric text (allele frequency, extra quantity) that is not
 // a decimal. The messages name the field and the variant's

@@ -464,6 +464,49 @@ TEST_F(ReportBuilderTest, RejectsMissingIdentifiersWithoutPhi) {
   EXPECT_THAT(b.error().message(), Not(HasSubstr("MRN-778")));
 }
 
+TEST_F(ReportBuilderTest, StreamingBuilderEmitsTheSameEntries) {
+  GenomicReportInput in = SampleInput();
+  Result<fhir::Node> whole = BuildReportBundle(in, {}, *schema_);
+  ASSERT_TRUE(whole.ok());
+  std::vector<std::string> streamed;
+  BuildOptions options;
+  ReportStreamBuilder b(in, options, *schema_, [&](fhir::Node entry) {
+    Result<std::string> j = fhir::WriteJson(
+        entry.Children("resource")[0] ? *entry.Child("resource") : entry);
+    if (!j.ok()) return Status(j.error());
+    streamed.push_back(*j);
+    return Status::Ok();
+  });
+  EXPECT_EQ(b.AddVariant(in.variants[0]).ok(), false);  // before Begin
+  ASSERT_TRUE(b.Begin().ok());
+  for (const VariantCall& v : in.variants) ASSERT_TRUE(b.AddVariant(v).ok());
+  for (const PhaseRelation& p : in.phase_relations) {
+    ASSERT_TRUE(b.AddPhaseRelation(p).ok());
+  }
+  ASSERT_TRUE(b.Finish().ok());
+  std::vector<const fhir::Node*> entries = whole->Children("entry");
+  ASSERT_EQ(streamed.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Result<std::string> j = fhir::WriteJson(*entries[i]->Child("resource"));
+    ASSERT_TRUE(j.ok());
+    EXPECT_EQ(streamed[i], *j) << "entry " << i;
+  }
+}
+
+TEST_F(ReportBuilderTest, SinkErrorStopsTheBuild) {
+  GenomicReportInput in = SampleInput();
+  BuildOptions options;
+  int calls = 0;
+  ReportStreamBuilder b(in, options, *schema_, [&](fhir::Node) {
+    ++calls;
+    return Status(Error(ErrorCode::kIo, "disk full"));
+  });
+  Status s = b.Begin();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kIo);
+  EXPECT_EQ(calls, 1);
+}
+
 TEST(NameBasedUrnUuidTest, MatchesRfc4122Version5) {
   // Python: uuid.uuid5(uuid.NAMESPACE_URL, name).
   EXPECT_EQ(NameBasedUrnUuid(""),
