@@ -471,8 +471,9 @@ TEST_F(ReportBuilderTest, StreamingBuilderEmitsTheSameEntries) {
   std::vector<std::string> streamed;
   BuildOptions options;
   ReportStreamBuilder b(in, options, *schema_, [&](fhir::Node entry) {
-    Result<std::string> j = fhir::WriteJson(
-        entry.Children("resource")[0] ? *entry.Child("resource") : entry);
+    const fhir::Node* resource = entry.Child("resource");
+    if (!resource) return Status(Error(ErrorCode::kInternal, "no resource"));
+    Result<std::string> j = fhir::WriteJson(*resource);
     if (!j.ok()) return Status(j.error());
     streamed.push_back(*j);
     return Status::Ok();
