@@ -7,6 +7,10 @@
 // when the command cannot run. With --keep-going malformed records are
 // skipped and listed in an OperationOutcome written to OUT.outcome.json
 // (standard error when writing to standard output).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -15,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "fhir/codec.h"
+#include "fhir/schema.h"
 #include "mappers/common/report_builder.h"
 #include "mappers/vcf/bed.h"
 #include "mappers/vcf/vcf_mapper.h"
@@ -133,6 +138,60 @@ int Malformed(const std::string& input, const std::string& message) {
   return 1;
 }
 
+// NDJSON output, streamed: to a temporary file beside OUT that is renamed
+// over OUT on Commit (removed otherwise), or, for standard output, kept in
+// memory until Commit so that a malformed input writes nothing.
+class NdjsonOutput {
+ public:
+  ~NdjsonOutput() {
+    if (file_) {
+      std::fclose(file_);
+      std::remove(temp_.c_str());
+    }
+  }
+  Status Open(const std::string& path) {
+    path_ = path;
+    if (path.empty() || path == "-") return Status::Ok();
+    temp_ = path + ".tmp-XXXXXX";
+    int fd = mkstemp(temp_.data());
+    if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + temp_);
+    file_ = fdopen(fd, "w");
+    if (!file_) {
+      close(fd);
+      std::remove(temp_.c_str());
+      return Error(ErrorCode::kIo, "cannot open " + temp_);
+    }
+    return Status::Ok();
+  }
+  Status Write(std::string_view line) {
+    if (!file_) {
+      buffer_.append(line);
+      buffer_.push_back('\n');
+      return Status::Ok();
+    }
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
+        std::fputc('\n', file_) == EOF) {
+      return Error(ErrorCode::kIo, "cannot write " + temp_);
+    }
+    return Status::Ok();
+  }
+  Status Commit() {
+    if (!file_) return WriteOutput(path_, buffer_);
+    bool ok = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+    ok = std::fclose(file_) == 0 && ok;
+    file_ = nullptr;
+    if (!ok || std::rename(temp_.c_str(), path_.c_str()) != 0) {
+      std::remove(temp_.c_str());
+      return Error(ErrorCode::kIo, "cannot write " + path_);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_, temp_, buffer_;
+  FILE* file_ = nullptr;
+};
+
 int RunConvert(const ConvertOptions& o) {
   mappers::vcf::VcfMapOptions m;
   m.build = o.build;
@@ -171,8 +230,6 @@ int RunConvert(const ConvertOptions& o) {
   Result<Definitions> defs = LoadDefinitions(o.defs);
   if (!defs.ok()) return Fail("convert", defs.error());
 
-  std::vector<mappers::vcf::VcfError> skipped;
-  mappers::vcf::VcfError where;
   mappers::vcf::VcfMapper mapper(m);
   Status opened = mapper.OpenFile(o.input);
   if (!opened.ok()) {
@@ -182,8 +239,39 @@ int RunConvert(const ConvertOptions& o) {
     }
     return Malformed(o.input, Where(mapper.error()));
   }
-  mappers::GenomicReportInput report = mapper.report();
+  // The builder streams entries: NDJSON lines go out as they are built;
+  // for a Bundle they are collected.
+  const mappers::GenomicReportInput report = mapper.report();
+  mappers::BuildOptions build_options;
+  NdjsonOutput ndjson;
+  if (o.ndjson) {
+    if (Status s = ndjson.Open(o.output); !s.ok())
+      return Fail("convert", s.error());
+  }
+  std::vector<fhir::Node> entries;
+  mappers::ReportStreamBuilder builder(
+      report, build_options, *defs->schema, [&](fhir::Node entry) -> Status {
+        if (!o.ndjson) {
+          entries.push_back(std::move(entry));
+          return Status::Ok();
+        }
+        const fhir::Node* resource = entry.Child("resource");
+        if (!resource) return Status::Ok();
+        Result<std::string> line = fhir::WriteJson(*resource);
+        if (!line.ok()) return line.error();
+        return ndjson.Write(*line);
+      });
+  // A builder error: kInvalidInput is about the data (exit 1), others are
+  // about the environment (exit 2).
+  auto build_failed = [&](const Error& e) {
+    if (e.code() == ErrorCode::kInvalidInput) {
+      return Malformed(o.input, e.message());
+    }
+    return Fail("convert", e);
+  };
+  if (Status s = builder.Begin(); !s.ok()) return build_failed(s.error());
   mappers::VariantCall call;
+  size_t phase_done = 0;
   while (true) {
     Result<bool> more = mapper.Next(&call);
     if (!more.ok()) {
@@ -193,34 +281,40 @@ int RunConvert(const ConvertOptions& o) {
       return Malformed(o.input, Where(mapper.error()));
     }
     if (!*more) break;
-    report.variants.push_back(std::move(call));
-  }
-  report.phase_relations = mapper.phase_relations();
-
-  mappers::BuildOptions build_options;
-  Result<fhir::Node> bundle =
-      mappers::BuildReportBundle(report, build_options, *defs->schema);
-  if (!bundle.ok()) {
-    if (bundle.error().code() == ErrorCode::kInvalidInput) {
-      return Malformed(o.input, bundle.error().message());
+    if (Status s = builder.AddVariant(call); !s.ok()) {
+      return build_failed(s.error());
     }
-    return Fail("convert", bundle.error());
+    const std::vector<mappers::PhaseRelation>& phases =
+        mapper.phase_relations();
+    for (; phase_done < phases.size(); ++phase_done) {
+      if (Status s = builder.AddPhaseRelation(phases[phase_done]); !s.ok()) {
+        return build_failed(s.error());
+      }
+    }
   }
+  if (Status s = builder.Finish(); !s.ok()) return build_failed(s.error());
 
   std::string out;
-  if (o.ndjson) {
-    for (const fhir::Node* entry : bundle->Children("entry")) {
-      const fhir::Node* resource = entry->Child("resource");
-      if (!resource) continue;
-      Result<std::string> line = fhir::WriteJson(*resource);
-      if (!line.ok()) return Fail("convert", line.error());
-      out += *line;
-      out += '\n';
+  if (!o.ndjson) {
+    const fhir::TypeInfo* bundle_type =
+        defs->schema->FindResourceType("Bundle");
+    const fhir::ElementInfo* type_element =
+        bundle_type ? bundle_type->FindByName("type") : nullptr;
+    if (!type_element || type_element->types.empty()) {
+      return Fail("convert", Error(ErrorCode::kFailedPrecondition,
+                                   "the FHIR definitions lack Bundle"));
     }
-  } else {
+    fhir::Node bundle("Bundle", bundle_type);
+    bundle.set_resource(true);
+    bundle.set_resource_type("Bundle");
+    fhir::Node type(type_element->name, type_element->types[0]);
+    type.set_def(type_element);
+    type.set_value("transaction", fhir::JsonKind::kString);
+    bundle.AddChild(std::move(type));
+    for (fhir::Node& e : entries) bundle.AddChild(std::move(e));
     fhir::WriteOptions w;
     w.pretty = true;
-    Result<std::string> json = fhir::WriteJson(*bundle, w);
+    Result<std::string> json = fhir::WriteJson(bundle, w);
     if (!json.ok()) return Fail("convert", json.error());
     out = std::move(json).value();
     out += '\n';
@@ -235,9 +329,8 @@ int RunConvert(const ConvertOptions& o) {
       return Fail("convert", s.error());
     }
   }
-  if (Status s = WriteOutput(o.output, out); !s.ok()) {
-    return Fail("convert", s.error());
-  }
+  Status written = o.ndjson ? ndjson.Commit() : WriteOutput(o.output, out);
+  if (!written.ok()) return Fail("convert", written.error());
   if (mapper.skipped_count() > 0) {
     std::cerr << "genogate convert: " << o.input << ": skipped "
               << mapper.skipped_count() << " malformed records\n";

@@ -167,6 +167,17 @@ TEST_F(ConvertCommandTest, MalformedVcfExitsOneWithLineAndWritesNothing) {
   EXPECT_FALSE(fs::exists(Out("bad.json.outcome.json")));
 }
 
+TEST_F(ConvertCommandTest, MalformedVcfWithNdjsonLeavesNoFile) {
+  CommandRun r = Convert(Vcf("malformed/pos_not_integer.vcf") + Ids() +
+                         " --ndjson -o '" + Out("bad.ndjson") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("line 13"));
+  // Neither the output nor the streamed temporary file is left behind.
+  for (const fs::directory_entry& e : fs::directory_iterator(dir_)) {
+    EXPECT_THAT(e.path().filename().string(), HasSubstr("stderr"));
+  }
+}
+
 TEST_F(ConvertCommandTest, KeepGoingWritesOutcomeBesideOutput) {
   CommandRun r = Convert(Vcf("malformed/pos_not_integer.vcf") + Ids() +
                          " --keep-going -o '" + Out("k.json") + "'");
