@@ -7,12 +7,13 @@
 //     python3 bench/gen_vcf.py 1000000 mixed.vcf
 //     python3 bench/gen_vcf.py 2000000 simple.vcf --simple
 //   Each file is also gzip-compressed (level 6, in a temp file) and read.
-//   Single-threaded; best of 3 runs.
+//   Single-threaded; best of 3 runs. MB/s counts uncompressed text.
 #include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <string>
 
@@ -28,7 +29,8 @@ struct Figures {
   uint64_t records = 0;
   uint64_t text_bytes = 0;
   uint64_t checksum = 0;
-  double seconds = 0;
+  double seconds = 0;      // wall clock
+  double cpu_seconds = 0;  // process CPU time (fairer on a busy machine)
 };
 
 Figures ReadOnce(const std::string& path, Mode mode) {
@@ -39,6 +41,7 @@ Figures ReadOnce(const std::string& path, Mode mode) {
   }
   Figures f;
   auto start = std::chrono::steady_clock::now();
+  std::clock_t cpu_start = std::clock();
   vcf::VcfReader reader(opts);
   if (!reader.OpenFile(path).ok()) {
     std::fprintf(stderr, "%s\n", reader.error().Message().c_str());
@@ -69,6 +72,8 @@ Figures ReadOnce(const std::string& path, Mode mode) {
   f.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  f.cpu_seconds =
+      static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   return f;
 }
 
@@ -76,7 +81,7 @@ Figures Best(const std::string& path, Mode mode) {
   Figures best;
   for (int i = 0; i < 3; ++i) {
     Figures f = ReadOnce(path, mode);
-    if (i == 0 || f.seconds < best.seconds) best = f;
+    if (i == 0 || f.cpu_seconds < best.cpu_seconds) best = f;
   }
   return best;
 }
@@ -96,9 +101,11 @@ bool GzipFile(const std::string& in, const std::string& out) {
 }
 
 void Report(const char* label, const Figures& f) {
-  std::printf("  %-34s %9.0f records/s  %7.1f MB/s  (%llu records, %.3f s)\n",
-              label, f.records / f.seconds, f.text_bytes / f.seconds / 1e6,
-              static_cast<unsigned long long>(f.records), f.seconds);
+  std::printf(
+      "  %-34s %9.0f records/s %7.1f MB/s per CPU-second | wall %9.0f "
+      "records/s (%llu records)\n",
+      label, f.records / f.cpu_seconds, f.text_bytes / f.cpu_seconds / 1e6,
+      f.records / f.seconds, static_cast<unsigned long long>(f.records));
 }
 
 }  // namespace
