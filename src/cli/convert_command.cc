@@ -248,18 +248,30 @@ int RunConvert(const ConvertOptions& o) {
     if (Status s = ndjson.Open(o.output); !s.ok())
       return Fail("convert", s.error());
   }
-  std::vector<fhir::Node> entries;
+  // Bundle mode: each entry is written as soon as it is built (one entry
+  // per line), so only the output text is held, not the element trees.
+  std::string out =
+      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[";
+  bool first_entry = true;
   mappers::ReportStreamBuilder builder(
       report, build_options, *defs->schema, [&](fhir::Node entry) -> Status {
-        if (!o.ndjson) {
-          entries.push_back(std::move(entry));
-          return Status::Ok();
-        }
         const fhir::Node* resource = entry.Child("resource");
-        if (!resource) return Status::Ok();
-        Result<std::string> line = fhir::WriteJson(*resource);
-        if (!line.ok()) return line.error();
-        return ndjson.Write(*line);
+        const fhir::Node* request = entry.Child("request");
+        if (!resource || !request) {
+          return Error(ErrorCode::kInternal, "entry without resource");
+        }
+        Result<std::string> json = fhir::WriteJson(*resource);
+        if (!json.ok()) return json.error();
+        if (o.ndjson) return ndjson.Write(*json);
+        out += first_entry ? "\n" : ",\n";
+        first_entry = false;
+        out += "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
+               ",\"resource\":" + *json + ",\"request\":{\"method\":" +
+               JsonString(request->ChildValue("method")) +
+               ",\"url\":" + JsonString(request->ChildValue("url")) +
+               ",\"ifNoneExist\":" +
+               JsonString(request->ChildValue("ifNoneExist")) + "}}";
+        return Status::Ok();
       });
   // A builder error: kInvalidInput is about the data (exit 1), others are
   // about the environment (exit 2).
@@ -294,31 +306,7 @@ int RunConvert(const ConvertOptions& o) {
   }
   if (Status s = builder.Finish(); !s.ok()) return build_failed(s.error());
 
-  std::string out;
-  if (!o.ndjson) {
-    const fhir::TypeInfo* bundle_type =
-        defs->schema->FindResourceType("Bundle");
-    const fhir::ElementInfo* type_element =
-        bundle_type ? bundle_type->FindByName("type") : nullptr;
-    if (!type_element || type_element->types.empty()) {
-      return Fail("convert", Error(ErrorCode::kFailedPrecondition,
-                                   "the FHIR definitions lack Bundle"));
-    }
-    fhir::Node bundle("Bundle", bundle_type);
-    bundle.set_resource(true);
-    bundle.set_resource_type("Bundle");
-    fhir::Node type(type_element->name, type_element->types[0]);
-    type.set_def(type_element);
-    type.set_value("transaction", fhir::JsonKind::kString);
-    bundle.AddChild(std::move(type));
-    for (fhir::Node& e : entries) bundle.AddChild(std::move(e));
-    fhir::WriteOptions w;
-    w.pretty = true;
-    Result<std::string> json = fhir::WriteJson(bundle, w);
-    if (!json.ok()) return Fail("convert", json.error());
-    out = std::move(json).value();
-    out += '\n';
-  }
+  out += "\n]}\n";
   if (o.keep_going) {
     std::string outcome =
         SkippedOutcome(mapper.skipped(), mapper.skipped_count());

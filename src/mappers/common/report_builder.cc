@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -490,6 +491,7 @@ class ReportStreamBuilder::Impl {
   size_t phase_count_ = 0;
   std::vector<std::string> variant_urls_;
   std::vector<std::string> variant_keys_;
+  std::unordered_map<std::string, int> key_counts_;  // base key -> times seen
   std::vector<std::string> result_urls_;  // every Observation, in order
 };
 
@@ -625,11 +627,8 @@ Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
                                 : "variant at " + v.source_location;
   // Deterministic key; a repeated key (the same variant twice) gets "#n".
   std::string key = VariantKey(v);
-  int repeat = 0;
-  for (const std::string& k : variant_keys_) {
-    if (k == key || k.rfind(key + "#", 0) == 0) ++repeat;
-  }
-  if (repeat > 0) key += "#" + std::to_string(repeat + 1);
+  int repeat = ++key_counts_[key];
+  if (repeat > 1) key += "#" + std::to_string(repeat);
   variant_keys_.push_back(key);
 
   Entry e = NewEntry("Observation",

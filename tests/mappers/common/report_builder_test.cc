@@ -508,6 +508,19 @@ TEST_F(ReportBuilderTest, SinkErrorStopsTheBuild) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(ReportBuilderTest, RepeatedVariantGetsDistinctIdentity) {
+  GenomicReportInput in = SampleInput();
+  in.variants.push_back(in.variants[1]);
+  in.variants.push_back(in.variants[1]);
+  fhir::Document d = Parse(BuildJson(in));
+  std::vector<const fhir::Node*> variants = Resources(d.root, "/variant");
+  ASSERT_EQ(variants.size(), 5u);
+  EXPECT_EQ(variants[3]->Child("identifier")->ChildValue("value"),
+            "ACC-2024-17/variant/17:43057100:CTT:C#2");
+  EXPECT_EQ(variants[4]->Child("identifier")->ChildValue("value"),
+            "ACC-2024-17/variant/17:43057100:CTT:C#3");
+}
+
 TEST(NameBasedUrnUuidTest, MatchesRfc4122Version5) {
   // Python: uuid.uuid5(uuid.NAMESPACE_URL, name).
   EXPECT_EQ(NameBasedUrnUuid(""),
