@@ -147,7 +147,7 @@ struct GenomicReportInput {
   Coding specimen_type;
   std::string specimen_collected;  // dateTime
   std::string sample_name;         // VCF sample column
-  std::string issued;              // instant; builder uses the clock if empty
+  std::string issued;  // instant; else BuildOptions::issued; else omitted
   std::string effective;           // dateTime
   std::string report_status = "final";  // final | amended | corrected | preliminary
   Coding report_code;               // default LOINC 51969-4 Genetic analysis report
