@@ -743,6 +743,16 @@ std::optional<Canon> Canonicalise(const Quantity& q) {
 
 }  // namespace
 
+std::optional<Quantity> Quantity::ConvertTo(std::string_view u) const {
+  if (u == unit) return *this;
+  auto x = Canonicalise(*this);
+  auto y = Canonicalise(Quantity{Decimal::FromInt(1), std::string(u)});
+  if (!x || !y || x->unit != y->unit) return std::nullopt;
+  auto v = Decimal::Div(x->value, y->value);
+  if (!v) return std::nullopt;
+  return Quantity{*v, std::string(u)};
+}
+
 bool Quantity::IsCalendarKeyword(std::string_view u) {
   return u == "year" || u == "years" || u == "month" || u == "months" ||
          CalendarToUcum(u) != nullptr;

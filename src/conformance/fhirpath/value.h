@@ -146,6 +146,9 @@ struct Quantity {
   static std::optional<int> Compare(const Quantity& a, const Quantity& b);
   // `~`: as Compare == 0 but with decimal equivalence.
   static std::optional<bool> Equivalent(const Quantity& a, const Quantity& b);
+  // The same quantity in `unit` (through the canonical units); nullopt if
+  // the units are not convertible.
+  std::optional<Quantity> ConvertTo(std::string_view unit) const;
   // True for "year", "month", "days", ... (the FHIRPath calendar keywords).
   static bool IsCalendarKeyword(std::string_view unit);
 };
