@@ -4,7 +4,7 @@ namespace genogate::cli {
 
 CommandList RegisterAll(CLI::App& app) {
   CommandList list;
-  (void)app;
+  list.push_back(RegisterFormat(app));
   return list;
 }
 

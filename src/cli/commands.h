@@ -8,7 +8,6 @@
 #define GENOGATE_CLI_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <vector>
 

@@ -1,7 +1,6 @@
 // genogate: one binary, many subcommands. Each subcommand registers itself
 // in commands.h and uses the same libraries as the server.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -11,7 +10,8 @@ int main(int argc, char** argv) {
       "genogate: clinical genomics results (VCF, HL7 v2, lab JSON, FHIR) to "
       "HL7 FHIR R4 Genomics Reporting IG 3.0.0, validated and delivered to "
       "EHRs and registries."};
-  app.set_version_flag("--version", std::string("genogate ") + GENOGATE_VERSION);
+  app.set_version_flag("--version",
+                       std::string("genogate ") + GENOGATE_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
   genogate::cli::CommandList commands = genogate::cli::RegisterAll(app);

@@ -69,12 +69,14 @@ struct WriteOptions {
 
 // Writes FHIR JSON. Fails with kInvalidInput if a value cannot be written
 // as its JSON type (a decimal whose text is not a JSON number).
-Result<std::string> WriteJson(const Node& resource, const WriteOptions& options = {});
+Result<std::string> WriteJson(const Node& resource,
+                              const WriteOptions& options = {});
 
 // Writes FHIR XML, children in definition order. Fails with kInvalidInput
 // for an unknown (untyped) element, which XML cannot place, or XHTML that is
 // not well-formed.
-Result<std::string> WriteXml(const Node& resource, const WriteOptions& options = {});
+Result<std::string> WriteXml(const Node& resource,
+                             const WriteOptions& options = {});
 
 Result<std::string> Write(const Node& resource, Format format,
                           const WriteOptions& options = {});

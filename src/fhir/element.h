@@ -37,7 +37,8 @@ enum class JsonKind : uint8_t { kString, kNumber, kBool };
 class Node {
  public:
   Node() = default;
-  Node(std::string name, const TypeInfo* type) : name_(std::move(name)), type_(type) {}
+  Node(std::string name, const TypeInfo* type)
+      : name_(std::move(name)), type_(type) {}
 
   // --- identity and type -------------------------------------------------
   // Element name without a choice suffix ("value", "given"); for a root
@@ -79,7 +80,10 @@ class Node {
     json_kind_ = kind;
     has_value_ = true;
   }
-  void clear_value() { value_.clear(); has_value_ = false; }
+  void clear_value() {
+    value_.clear();
+    has_value_ = false;
+  }
   // True for a node of a primitive type (known from the schema), or an
   // untyped node that carries a value.
   bool is_primitive() const;
@@ -104,7 +108,10 @@ class Node {
   // (JSON: the property name; XML: the start tag); 0 when built in memory.
   uint32_t line() const { return line_; }
   uint32_t column() const { return column_; }
-  void set_position(uint32_t line, uint32_t column) { line_ = line; column_ = column; }
+  void set_position(uint32_t line, uint32_t column) {
+    line_ = line;
+    column_ = column;
+  }
 
   // For untyped nodes: whether the JSON had an array here, so a writer can
   // keep it. Typed nodes follow their definition's cardinality.

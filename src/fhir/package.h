@@ -12,14 +12,14 @@
 #ifndef GENOGATE_FHIR_PACKAGE_H_
 #define GENOGATE_FHIR_PACKAGE_H_
 
+#include <rapidjson/document.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 #include "base/result.h"
 
@@ -43,11 +43,11 @@ struct ResourceEntry {
   std::string id;
   std::string url;
   std::string version;
-  std::string kind;  // StructureDefinition.kind
-  std::string type;  // StructureDefinition.type
+  std::string kind;        // StructureDefinition.kind
+  std::string type;        // StructureDefinition.type
   std::string derivation;  // "specialization" | "constraint" | ""
-  std::string file;  // absolute path
-  size_t package = 0;  // index into packages()
+  std::string file;        // absolute path
+  size_t package = 0;      // index into packages()
 };
 
 class PackageSet {
@@ -62,7 +62,8 @@ class PackageSet {
   // profiles/fhir-packages.lock, found in `cache_dir` (empty: from
   // $GENOGATE_PACKAGE_CACHE, else ~/.cache/genogate/packages, else
   // /usr/share/genogate/packages).
-  static std::vector<std::string> DefaultDirs(const std::string& cache_dir = "");
+  static std::vector<std::string> DefaultDirs(
+      const std::string& cache_dir = "");
 
   const std::vector<PackageInfo>& packages() const { return packages_; }
   const std::vector<ResourceEntry>& entries() const { return entries_; }
@@ -74,10 +75,12 @@ class PackageSet {
   // The parsed resource for a canonical URL ("url" or "url|version"); null
   // if unknown or unreadable (then `error` if given receives why). Parsed on
   // first use and cached; the returned pointer lives as long as the set.
-  const Json* Find(std::string_view canonical, std::string* error = nullptr) const;
+  const Json* Find(std::string_view canonical,
+                   std::string* error = nullptr) const;
 
   // The parsed resource of an index entry.
-  const Json* Load(const ResourceEntry& entry, std::string* error = nullptr) const;
+  const Json* Load(const ResourceEntry& entry,
+                   std::string* error = nullptr) const;
 
   // All entries of one resource type ("StructureDefinition", "ValueSet").
   std::vector<const ResourceEntry*> EntriesOfType(std::string_view type) const;

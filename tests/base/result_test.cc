@@ -52,11 +52,11 @@ TEST(StatusTest, OkAndError) {
 TEST(IssueListTest, CountsAndText) {
   IssueList list;
   EXPECT_FALSE(list.HasErrors());
-  list.Add({Severity::kWarning, "value", "odd value", "Patient.gender", 3, 5,
-            "w1"});
+  list.Add(
+      {Severity::kWarning, "value", "odd value", "Patient.gender", 3, 5, "w1"});
   EXPECT_FALSE(list.HasErrors());
-  list.Add({Severity::kError, "structure", "unknown element", "Patient.foo",
-            0, 0, "unknown-element"});
+  list.Add({Severity::kError, "structure", "unknown element", "Patient.foo", 0,
+            0, "unknown-element"});
   EXPECT_TRUE(list.HasErrors());
   EXPECT_EQ(list.Count(Severity::kWarning), 1u);
   EXPECT_EQ(list.ToText(),

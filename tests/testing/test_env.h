@@ -19,8 +19,9 @@ std::string DataDir();
 std::string PackageCache();
 // <cache>/<name>#<version>/package.
 std::string PackageDir(const std::string& name, const std::string& version);
-std::string R4ExamplesDir();       // hl7.fhir.r4.examples#4.0.1/package
-std::string GenomicsPackageDir();  // hl7.fhir.uv.genomics-reporting#3.0.0/package
+std::string R4ExamplesDir();  // hl7.fhir.r4.examples#4.0.1/package
+std::string
+GenomicsPackageDir();  // hl7.fhir.uv.genomics-reporting#3.0.0/package
 // The package directories genogate loads by default (R4 core + Genomics IG).
 std::vector<std::string> DefaultPackageDirs();
 

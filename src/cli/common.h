@@ -1,0 +1,44 @@
+// Helpers shared by the CLI subcommands: loading the FHIR definitions,
+// reading inputs, writing outputs, printing errors.
+#ifndef GENOGATE_CLI_COMMON_H_
+#define GENOGATE_CLI_COMMON_H_
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "fhir/package.h"
+#include "fhir/schema.h"
+
+namespace genogate::cli {
+
+// Options every command that reads FHIR takes.
+struct DefinitionOptions {
+  std::vector<std::string> packages;  // --package DIR (repeatable)
+  std::string package_cache;          // --package-cache DIR
+};
+
+void AddDefinitionOptions(CLI::App* app, DefinitionOptions* options);
+
+// The loaded FHIR definitions: the pinned packages plus the user's.
+struct Definitions {
+  std::unique_ptr<fhir::PackageSet> packages;
+  std::unique_ptr<fhir::Schema> schema;
+};
+
+Result<Definitions> LoadDefinitions(const DefinitionOptions& options);
+
+// Reads FILE, or standard input for "-".
+Result<std::string> ReadInput(const std::string& path, size_t max_bytes);
+
+// Writes to OUT atomically, or to standard output for "" or "-".
+Status WriteOutput(const std::string& path, std::string_view data);
+
+// Prints "genogate <command>: <error>" to standard error and returns 2.
+int Fail(const std::string& command, const Error& error);
+
+}  // namespace genogate::cli
+
+#endif  // GENOGATE_CLI_COMMON_H_

@@ -1,0 +1,292 @@
+#include "fhir/package.h"
+
+#include <dirent.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "base/file.h"
+#include "default_packages.inc"
+
+namespace genogate::fhir {
+namespace {
+
+// Our own index beside the resources. Not the FHIR ".index.json": that
+// format lacks fields we need (derivation) and a package may ship its own.
+constexpr char kIndexFile[] = ".genogate-index.json";
+constexpr int kIndexVersion = 1;
+constexpr size_t kMaxDefinitionBytes = size_t{64} << 20;
+
+std::string GetString(const JsonValue& obj, const char* key) {
+  if (!obj.IsObject()) return "";
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+int64_t DirMtime(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+         st.st_mtim.tv_nsec;
+}
+
+std::vector<std::string> ListJsonFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    if (name.size() < 6 || name.compare(name.size() - 5, 5, ".json") != 0)
+      continue;
+    if (name == "package.json") continue;
+    out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Reads the interesting top-level fields of one resource file.
+bool ScanFile(const std::string& path, ResourceEntry* entry) {
+  Result<std::string> text = ReadFile(path, kMaxDefinitionBytes);
+  if (!text.ok()) return false;
+  Json doc;
+  doc.Parse(text->data(), text->size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  entry->resource_type = GetString(doc, "resourceType");
+  if (entry->resource_type.empty()) return false;
+  entry->id = GetString(doc, "id");
+  entry->url = GetString(doc, "url");
+  entry->version = GetString(doc, "version");
+  entry->kind = GetString(doc, "kind");
+  entry->type = GetString(doc, "type");
+  entry->derivation = GetString(doc, "derivation");
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PackageSet>> PackageSet::Open(
+    const std::vector<std::string>& dirs) {
+  std::unique_ptr<PackageSet> set(new PackageSet());
+  for (const std::string& dir : dirs) {
+    Status s = set->AddDirectory(dir);
+    if (!s.ok()) return s.error();
+  }
+  return set;
+}
+
+std::vector<std::string> PackageSet::DefaultDirs(const std::string& cache_dir) {
+  std::vector<std::string> candidates;
+  if (!cache_dir.empty()) {
+    candidates.push_back(cache_dir);
+  } else {
+    if (const char* env = std::getenv("GENOGATE_PACKAGE_CACHE"); env && *env) {
+      candidates.push_back(env);
+    }
+    if (const char* home = std::getenv("HOME"); home && *home) {
+      candidates.push_back(std::string(home) + "/.cache/genogate/packages");
+    }
+    candidates.push_back("/usr/share/genogate/packages");
+  }
+  // The pinned packages, from profiles/fhir-packages.lock at build time.
+  static const char* const kPinned[] = {GENOGATE_DEFAULT_PACKAGES};
+  for (const std::string& cache : candidates) {
+    std::vector<std::string> out;
+    for (const char* p : kPinned) {
+      std::string dir = cache + "/" + p + "/package";
+      if (IsDirectory(dir)) out.push_back(dir);
+    }
+    if (out.size() == std::size(kPinned)) return out;
+  }
+  // Not found: return the first candidate's paths so Open names them.
+  std::vector<std::string> out;
+  for (const char* p : kPinned) {
+    out.push_back(candidates.front() + "/" + p + "/package");
+  }
+  return out;
+}
+
+Status PackageSet::AddDirectory(const std::string& input_dir) {
+  std::string dir = input_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (!IsDirectory(dir)) {
+    return Error(ErrorCode::kNotFound,
+                 "FHIR package directory " + dir +
+                     " does not exist (run scripts/fetch-packages.sh, or pass "
+                     "an existing --package directory)");
+  }
+  if (IsRegularFile(dir + "/package/package.json")) dir += "/package";
+
+  PackageInfo info;
+  info.dir = dir;
+  if (Result<std::string> pj = ReadFile(dir + "/package.json", 1 << 20);
+      pj.ok()) {
+    Json doc;
+    doc.Parse(pj->data(), pj->size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return Error(ErrorCode::kInvalidInput,
+                   dir + "/package.json is not valid JSON");
+    }
+    info.name = GetString(doc, "name");
+    info.version = GetString(doc, "version");
+    info.canonical = GetString(doc, "canonical");
+  } else {
+    info.name = dir;  // a plain folder of conformance resources
+  }
+  size_t package_index = packages_.size();
+  packages_.push_back(info);
+
+  // Use the stored index when it matches the directory; else scan and store.
+  const std::string index_path = dir + "/" + kIndexFile;
+  const int64_t mtime = DirMtime(dir);
+  std::vector<ResourceEntry> found;
+  bool have_index = false;
+  if (Result<std::string> idx = ReadFile(index_path, 256 << 20); idx.ok()) {
+    Json doc;
+    doc.Parse(idx->data(), idx->size());
+    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("version") &&
+        doc["version"].IsInt() && doc["version"].GetInt() == kIndexVersion &&
+        doc.HasMember("mtime") && doc["mtime"].IsInt64() &&
+        doc["mtime"].GetInt64() == mtime && doc.HasMember("files") &&
+        doc["files"].IsArray()) {
+      for (const JsonValue& f : doc["files"].GetArray()) {
+        ResourceEntry e;
+        e.file = dir + "/" + GetString(f, "filename");
+        e.resource_type = GetString(f, "resourceType");
+        e.id = GetString(f, "id");
+        e.url = GetString(f, "url");
+        e.version = GetString(f, "version");
+        e.kind = GetString(f, "kind");
+        e.type = GetString(f, "type");
+        e.derivation = GetString(f, "derivation");
+        found.push_back(std::move(e));
+      }
+      have_index = true;
+    }
+  }
+  if (!have_index) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("version");
+    w.Int(kIndexVersion);
+    w.Key("mtime");
+    w.Int64(mtime);
+    w.Key("files");
+    w.StartArray();
+    for (const std::string& name : ListJsonFiles(dir)) {
+      ResourceEntry e;
+      if (!ScanFile(dir + "/" + name, &e)) continue;
+      e.file = dir + "/" + name;
+      w.StartObject();
+      auto field = [&w](const char* k, const std::string& v) {
+        if (v.empty()) return;
+        w.Key(k);
+        w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+      };
+      field("filename", name);
+      field("resourceType", e.resource_type);
+      field("id", e.id);
+      field("url", e.url);
+      field("version", e.version);
+      field("kind", e.kind);
+      field("type", e.type);
+      field("derivation", e.derivation);
+      w.EndObject();
+      found.push_back(std::move(e));
+    }
+    w.EndArray();
+    w.EndObject();
+    // Best effort: a read-only package folder is scanned at every start.
+    (void)WriteFileAtomic(index_path,
+                          std::string_view(buf.GetString(), buf.GetSize()));
+  }
+  for (ResourceEntry& e : found) {
+    e.package = package_index;
+    size_t idx = entries_.size();
+    if (!e.url.empty()) by_url_[e.url].push_back(idx);
+    entries_.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+const ResourceEntry* PackageSet::FindEntry(std::string_view canonical) const {
+  std::string_view url = canonical;
+  std::string_view version;
+  if (size_t bar = canonical.find('|'); bar != std::string_view::npos) {
+    url = canonical.substr(0, bar);
+    version = canonical.substr(bar + 1);
+  }
+  auto it = by_url_.find(std::string(url));
+  if (it == by_url_.end()) return nullptr;
+  const ResourceEntry* best = nullptr;
+  for (size_t idx : it->second) {
+    const ResourceEntry& e = entries_[idx];
+    if (!version.empty()) {
+      if (e.version == version) best = &e;  // later packages win
+      continue;
+    }
+    // Latest loaded wins among equal versions; otherwise the last one
+    // loaded (a user's package overrides the defaults).
+    best = &e;
+  }
+  return best;
+}
+
+const Json* PackageSet::Find(std::string_view canonical,
+                             std::string* error) const {
+  const ResourceEntry* e = FindEntry(canonical);
+  if (!e) {
+    if (error)
+      *error = "no conformance resource with URL " + std::string(canonical);
+    return nullptr;
+  }
+  return Load(*e, error);
+}
+
+const Json* PackageSet::Load(const ResourceEntry& entry,
+                             std::string* error) const {
+  size_t idx = static_cast<size_t>(&entry - entries_.data());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = loaded_.find(idx);
+    if (it != loaded_.end()) return it->second.get();
+  }
+  // Parse outside the lock; a concurrent duplicate parse is harmless.
+  Result<std::string> text = ReadFile(entry.file, kMaxDefinitionBytes);
+  if (!text.ok()) {
+    if (error) *error = text.error().message();
+    return nullptr;
+  }
+  auto doc = std::make_unique<Json>();
+  doc->Parse<rapidjson::kParseFullPrecisionFlag>(text->data(), text->size());
+  if (doc->HasParseError()) {
+    if (error) {
+      *error = entry.file + ": " +
+               rapidjson::GetParseError_En(doc->GetParseError()) +
+               " at offset " + std::to_string(doc->GetErrorOffset());
+    }
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = loaded_.emplace(idx, std::move(doc));
+  return it->second.get();
+}
+
+std::vector<const ResourceEntry*> PackageSet::EntriesOfType(
+    std::string_view type) const {
+  std::vector<const ResourceEntry*> out;
+  for (const ResourceEntry& e : entries_) {
+    if (e.resource_type == type) out.push_back(&e);
+  }
+  return out;
+}
+
+}  // namespace genogate::fhir
