@@ -58,7 +58,6 @@ bool IsSystemTypeName(std::string_view n) {
          n == "Date" || n == "DateTime" || n == "Time" || n == "Quantity";
 }
 
-
 // Case-sensitive match of a choice element by its typed name:
 // child "value" of type Quantity matches "valueQuantity".
 bool ChoiceMatches(const fhir::Node& c, std::string_view name) {
@@ -373,8 +372,8 @@ class Evaluator {
           PushBool(out, IsType(in[0], a.type));
           return true;
         }
-        // 'as': items of the type (a filter, as FHIR R4 engines do).
-        if (!Single(a, in, "'as'")) return false;
+        // 'as' filters a collection of any size (FHIR R4's dom-3 applies
+        // as(canonical) to descendants(); FHIRPath.js does the same).
         for (const Item& it : in) {
           if (IsType(it, a.type)) out->push_back(it);
         }
@@ -768,7 +767,6 @@ class Evaluator {
         PushBool(out, IsType(in[0], a.type));
         return true;
       case Fn::kAs:
-        if (!Single(a, in, "as()")) return false;
         for (const Item& it : in) {
           if (IsType(it, a.type)) out->push_back(it);
         }
