@@ -6,6 +6,8 @@ CommandList RegisterAll(CLI::App& app) {
   CommandList list;
   list.push_back(RegisterFormat(app));
   list.push_back(RegisterConvert(app));
+  list.push_back(RegisterFhirPath(app));
+  list.push_back(RegisterValidate(app));
   return list;
 }
 
