@@ -417,6 +417,16 @@ class ReportStreamBuilder::Impl {
   }
 
   // component with a CodeableConcept value.
+  // An HGVS expression as a coding when it names its reference sequence
+  // ("NM_000059.3:c.35del"); an expression without one (SnpEff's bare
+  // "p.Lys4Gln") is not valid HGVS and travels as text only.
+  static Coding Hgvs(const std::string& expression) {
+    if (expression.find(':') != std::string::npos) {
+      return {std::string(kHgvs), expression, ""};
+    }
+    return {"", "", expression};
+  }
+
   void ConceptComponent(Node& obs, const Coding& code, const Coding& value) {
     Node& c = tree_.Add(obs, "component");
     tree_.Concept(c, "code", code);
@@ -591,10 +601,8 @@ void ReportStreamBuilder::Impl::BuildStudy() {
   }
   tree_.Prim(a, "status", "completed");
   laboratory(a);
-  {
-    Node& code = tree_.Add(a, "code");
-    tree_.Prim(code, "text", "Genomic study analysis");
-  }
+  // GenomicStudyAnalysis prohibits Procedure.code (max 0): the method and
+  // build travel in the profile's extensions above.
   tree_.Reference(a, "subject", patient_ref_);
   if (!in_.effective.empty()) {
     tree_.Prim(a, "performedDateTime", in_.effective);
@@ -735,15 +743,15 @@ Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
   }
   if (!v.hgvs_c.empty()) {
     ConceptComponent(o, Loinc("48004-6", "DNA change (c.HGVS)"),
-                     {std::string(kHgvs), v.hgvs_c, ""});
+                     Hgvs(v.hgvs_c));
   }
   if (!v.hgvs_p.empty()) {
     ConceptComponent(o, Loinc("48005-3", "Amino acid change (pHGVS)"),
-                     {std::string(kHgvs), v.hgvs_p, ""});
+                     Hgvs(v.hgvs_p));
   }
   if (!v.hgvs_g.empty()) {
     ConceptComponent(o, Loinc("81290-9", "Genomic DNA change (gHGVS)"),
-                     {std::string(kHgvs), v.hgvs_g, ""});
+                     Hgvs(v.hgvs_g));
   }
   if (v.copy_number) {
     Node& c = tree_.Add(o, "component");
@@ -838,7 +846,7 @@ void ReportStreamBuilder::Impl::BuildConsequence(const VariantCall& v,
   }
   if (!cq.hgvs_c.empty()) {
     ConceptComponent(o, Loinc("48004-6", "DNA change (c.HGVS)"),
-                     {std::string(kHgvs), cq.hgvs_c, ""});
+                     Hgvs(cq.hgvs_c));
   }
   if (!cq.transcript.empty()) {
     ConceptComponent(
@@ -849,7 +857,7 @@ void ReportStreamBuilder::Impl::BuildConsequence(const VariantCall& v,
   }
   if (!cq.hgvs_p.empty()) {
     ConceptComponent(o, Loinc("48005-3", "Amino acid change (pHGVS)"),
-                     {std::string(kHgvs), cq.hgvs_p, ""});
+                     Hgvs(cq.hgvs_p));
   }
   for (const Coding& term : cq.terms) {
     ConceptComponent(o, Tbd("feature-consequence", "Feature Consequence"),
