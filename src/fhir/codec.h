@@ -78,6 +78,10 @@ Result<std::string> WriteJson(const Node& resource,
 Result<std::string> WriteXml(const Node& resource,
                              const WriteOptions& options = {});
 
+// True if `text` is a JSON number (RFC 8259), i.e. a valid FHIR JSON
+// decimal/integer text as written.
+bool IsJsonNumber(std::string_view text);
+
 Result<std::string> Write(const Node& resource, Format format,
                           const WriteOptions& options = {});
 

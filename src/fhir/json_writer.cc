@@ -50,7 +50,7 @@ class JsonOut {
         String(n.value());
         return true;
       case JsonKind::kNumber:
-        if (!internal::IsJsonNumber(n.value())) {
+        if (!IsJsonNumber(n.value())) {
           error_ =
               "'" + n.value() + "' in " + n.name() + " is not a JSON number";
           return false;

@@ -1,3 +1,4 @@
+#include "fhir/codec.h"
 #include "fhir/internal/typing.h"
 
 #include <string>
@@ -182,6 +183,10 @@ void TypeResourceTree(Node& root, const Schema& schema, Origin origin,
   t.Root(root);
 }
 
+}  // namespace genogate::fhir::internal
+
+namespace genogate::fhir {
+
 bool IsJsonNumber(std::string_view s) {
   size_t i = 0, n = s.size();
   if (i < n && s[i] == '-') ++i;
@@ -209,4 +214,4 @@ bool IsJsonNumber(std::string_view s) {
   return i == n;
 }
 
-}  // namespace genogate::fhir::internal
+}  // namespace genogate::fhir

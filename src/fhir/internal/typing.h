@@ -25,8 +25,6 @@ enum class Origin { kJson, kXml };
 void TypeResourceTree(Node& root, const Schema& schema, Origin origin,
                       IssueList& issues);
 
-// True if `text` is a JSON number (RFC 8259 grammar).
-bool IsJsonNumber(std::string_view text);
 
 // Turns increasing byte offsets into 1-based line/column, in O(n) overall.
 class LineCounter {

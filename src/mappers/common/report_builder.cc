@@ -1,5 +1,7 @@
 #include "mappers/common/report_builder.h"
 
+#include "fhir/codec.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -141,34 +143,6 @@ std::array<uint8_t, 20> Sha1(std::string_view data) {
     out[4 * i + 3] = static_cast<uint8_t>(h[i]);
   }
   return out;
-}
-
-// True for a FHIR decimal / JSON number text.
-bool IsDecimal(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i >= s.size()) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (s[i] >= '1' && s[i] <= '9') {
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  } else {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    size_t digits = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == digits) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t digits = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == digits) return false;
-  }
-  return i == s.size();
 }
 
 bool IsInteger(std::string_view s) {
@@ -718,7 +692,7 @@ Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
                      v.genomic_source_class);
   }
   if (!v.allele_frequency.empty()) {
-    if (!IsDecimal(v.allele_frequency)) {
+    if (!fhir::IsJsonNumber(v.allele_frequency)) {
       return Fail(where + ": allele frequency \"" + v.allele_frequency +
                   "\" is not a decimal");
     }
@@ -765,7 +739,7 @@ Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
     if (!x.value_coding.empty()) {
       tree_.Concept(c, "valueCodeableConcept", x.value_coding);
     } else if (!x.value_quantity.empty()) {
-      if (!IsDecimal(x.value_quantity)) {
+      if (!fhir::IsJsonNumber(x.value_quantity)) {
         return Fail(where + ": component " + x.code.code + " value \"" +
                     x.value_quantity + "\" is not a decimal");
       }
