@@ -21,11 +21,15 @@
 #include "fhir/codec.h"
 #include "fhir/schema.h"
 #include "mappers/common/report_builder.h"
+#include "mappers/hl7v2/oru_r01.h"
 #include "mappers/vcf/bed.h"
 #include "mappers/vcf/vcf_mapper.h"
 
 namespace genogate::cli {
 namespace {
+
+// HL7 v2 messages larger than this are refused (as by the MLLP listener).
+constexpr size_t kMaxHl7v2Bytes = size_t{10} << 20;
 
 struct ConvertOptions {
   std::string input;
@@ -192,7 +196,57 @@ class NdjsonOutput {
   FILE* file_ = nullptr;
 };
 
+// Receives the builder's entries: NDJSON lines go out as they are built;
+// for a Bundle each entry's text is appended as soon as it is built (one
+// entry per line), so only the output text is held, not the element trees.
+class BundleSink {
+ public:
+  explicit BundleSink(bool ndjson) : ndjson_(ndjson) {}
+  Status Open(const std::string& output) {
+    return ndjson_ ? ndjson_out_.Open(output) : Status::Ok();
+  }
+  mappers::EntrySink Callback() {
+    return [this](fhir::Node entry) -> Status { return Add(std::move(entry)); };
+  }
+  Status Commit(const std::string& output) {
+    if (ndjson_) return ndjson_out_.Commit();
+    out_ += "\n]}\n";
+    return WriteOutput(output, out_);
+  }
+
+ private:
+  Status Add(fhir::Node entry) {
+    const fhir::Node* resource = entry.Child("resource");
+    const fhir::Node* request = entry.Child("request");
+    if (!resource || !request) {
+      return Error(ErrorCode::kInternal, "entry without resource");
+    }
+    Result<std::string> json = fhir::WriteJson(*resource);
+    if (!json.ok()) return json.error();
+    if (ndjson_) return ndjson_out_.Write(*json);
+    out_ += first_entry_ ? "\n" : ",\n";
+    first_entry_ = false;
+    out_ +=
+        "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
+        ",\"resource\":" + *json + ",\"request\":{\"method\":" +
+        JsonString(request->ChildValue("method")) +
+        ",\"url\":" + JsonString(request->ChildValue("url")) +
+        ",\"ifNoneExist\":" + JsonString(request->ChildValue("ifNoneExist")) +
+        "}}";
+    return Status::Ok();
+  }
+
+  bool ndjson_;
+  NdjsonOutput ndjson_out_;
+  std::string out_ =
+      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[";
+  bool first_entry_ = true;
+};
+
+int RunConvertHl7v2(const ConvertOptions& o);
+
 int RunConvert(const ConvertOptions& o) {
+  if (o.from == "hl7v2") return RunConvertHl7v2(o);
   mappers::vcf::VcfMapOptions m;
   m.build = o.build;
   m.sample = o.sample;
@@ -239,40 +293,13 @@ int RunConvert(const ConvertOptions& o) {
     }
     return Malformed(o.input, Where(mapper.error()));
   }
-  // The builder streams entries: NDJSON lines go out as they are built;
-  // for a Bundle they are collected.
   const mappers::GenomicReportInput report = mapper.report();
   mappers::BuildOptions build_options;
-  NdjsonOutput ndjson;
-  if (o.ndjson) {
-    if (Status s = ndjson.Open(o.output); !s.ok())
-      return Fail("convert", s.error());
-  }
-  // Bundle mode: each entry is written as soon as it is built (one entry
-  // per line), so only the output text is held, not the element trees.
-  std::string out =
-      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[";
-  bool first_entry = true;
-  mappers::ReportStreamBuilder builder(
-      report, build_options, *defs->schema, [&](fhir::Node entry) -> Status {
-        const fhir::Node* resource = entry.Child("resource");
-        const fhir::Node* request = entry.Child("request");
-        if (!resource || !request) {
-          return Error(ErrorCode::kInternal, "entry without resource");
-        }
-        Result<std::string> json = fhir::WriteJson(*resource);
-        if (!json.ok()) return json.error();
-        if (o.ndjson) return ndjson.Write(*json);
-        out += first_entry ? "\n" : ",\n";
-        first_entry = false;
-        out += "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
-               ",\"resource\":" + *json + ",\"request\":{\"method\":" +
-               JsonString(request->ChildValue("method")) +
-               ",\"url\":" + JsonString(request->ChildValue("url")) +
-               ",\"ifNoneExist\":" +
-               JsonString(request->ChildValue("ifNoneExist")) + "}}";
-        return Status::Ok();
-      });
+  BundleSink sink(o.ndjson);
+  if (Status s = sink.Open(o.output); !s.ok())
+    return Fail("convert", s.error());
+  mappers::ReportStreamBuilder builder(report, build_options, *defs->schema,
+                                       sink.Callback());
   // A builder error: kInvalidInput is about the data (exit 1), others are
   // about the environment (exit 2).
   auto build_failed = [&](const Error& e) {
@@ -306,7 +333,6 @@ int RunConvert(const ConvertOptions& o) {
   }
   if (Status s = builder.Finish(); !s.ok()) return build_failed(s.error());
 
-  out += "\n]}\n";
   if (o.keep_going) {
     std::string outcome =
         SkippedOutcome(mapper.skipped(), mapper.skipped_count());
@@ -317,12 +343,71 @@ int RunConvert(const ConvertOptions& o) {
       return Fail("convert", s.error());
     }
   }
-  Status written = o.ndjson ? ndjson.Commit() : WriteOutput(o.output, out);
+  Status written = sink.Commit(o.output);
   if (!written.ok()) return Fail("convert", written.error());
   if (mapper.skipped_count() > 0) {
     std::cerr << "genogate convert: " << o.input << ": skipped "
               << mapper.skipped_count() << " malformed records\n";
   }
+  return 0;
+}
+
+// HL7 v2 ORU^R01: every ORDER_OBSERVATION (OBR) becomes one genomic report;
+// all reports of the message go into one transaction Bundle. The patient,
+// accession and lab come from PID, OBR and MSH unless given as options.
+int RunConvertHl7v2(const ConvertOptions& o) {
+  Result<std::string> text = ReadInput(o.input, kMaxHl7v2Bytes);
+  if (!text.ok()) {
+    if (text.error().code() == ErrorCode::kLimitExceeded) {
+      return Malformed(o.input, text.error().message());
+    }
+    return Fail("convert", text.error());
+  }
+  mappers::hl7v2::OruReadResult read = mappers::hl7v2::ReadOruR01(*text);
+  bool errors = read.rejected() || read.has_errors();
+  for (const mappers::hl7v2::Problem& p : read.problems) {
+    std::cerr << "genogate convert: " << o.input << ": " << p.ToString()
+              << "\n";
+  }
+  if (errors) return 1;
+  if (read.reports.empty()) {
+    return Malformed(o.input, "the message holds no OBR (no report)");
+  }
+  Result<Definitions> defs = LoadDefinitions(o.defs);
+  if (!defs.ok()) return Fail("convert", defs.error());
+  BundleSink sink(o.ndjson);
+  if (Status s = sink.Open(o.output); !s.ok())
+    return Fail("convert", s.error());
+  for (mappers::hl7v2::OruReport& r : read.reports) {
+    mappers::GenomicReportInput& in = r.input;
+    if (!o.patient.empty()) in.patient = ParseIdentifier(o.patient);
+    if (!o.accession.empty()) in.accession = ParseIdentifier(o.accession);
+    if (!o.lab.empty()) in.lab_name = o.lab;
+    if (!o.specimen.empty()) in.specimen = ParseIdentifier(o.specimen);
+    if (!o.source_class.empty()) in.source_class = o.source_class;
+    if (!o.build.empty()) in.build = o.build;
+    Status built = Status::Ok();
+    const mappers::BuildOptions build_options;  // must outlive the builder
+    mappers::ReportStreamBuilder builder(in, build_options, *defs->schema,
+                                         sink.Callback());
+    built = builder.Begin();
+    for (size_t i = 0; built.ok() && i < in.variants.size(); ++i) {
+      built = builder.AddVariant(in.variants[i]);
+    }
+    for (size_t i = 0; built.ok() && i < in.phase_relations.size(); ++i) {
+      built = builder.AddPhaseRelation(in.phase_relations[i]);
+    }
+    if (built.ok()) built = builder.Finish();
+    if (!built.ok()) {
+      if (built.error().code() == ErrorCode::kInvalidInput) {
+        return Malformed(o.input,
+                         r.source_location + ": " + built.error().message());
+      }
+      return Fail("convert", built.error());
+    }
+  }
+  if (Status s = sink.Commit(o.output); !s.ok())
+    return Fail("convert", s.error());
   return 0;
 }
 
@@ -335,11 +420,13 @@ Command RegisterConvert(CLI::App& app) {
       "Convert a lab result file to a FHIR transaction Bundle of Genomics "
       "Reporting IG 3.0.0 resources (exit 1 if the input is malformed, 2 if "
       "the command cannot run)");
-  cmd->add_option("FILE", o->input, "Input file (VCF: plain, gzip or bgzip)")
+  cmd->add_option("FILE", o->input,
+                  "Input file (VCF: plain, gzip or bgzip; HL7 v2: an ORU^R01 "
+                  "message in ER7)")
       ->required();
   cmd->add_option("--from", o->from, "Input format")
       ->required()
-      ->check(CLI::IsMember({"vcf"}));
+      ->check(CLI::IsMember({"vcf", "hl7v2"}));
   cmd->add_option("--build", o->build,
                   "Genome build (GRCh37 | GRCh38); default: from the header");
   cmd->add_option("--sample", o->sample, "VCF sample column (default: first)");

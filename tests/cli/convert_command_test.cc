@@ -204,3 +204,32 @@ TEST_F(ConvertCommandTest, MissingPatientIsAUsageError) {
 
 }  // namespace
 }  // namespace genogate
+
+namespace genogate {
+namespace {
+
+TEST_F(ConvertCommandTest, Hl7v2MessageBecomesBundleWithPatientFromPid) {
+  std::string msg = "'" + genogate::testing::DataDir() +
+                    "/hl7v2/brca1_germline_two_variants.hl7'";
+  CommandRun r = Convert(msg + " --from hl7v2 -o '" + Out("v2.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("v2.json"));
+  ASSERT_TRUE(text.ok());
+  Result<fhir::Document> doc = fhir::ParseJson(*text, schema_);
+  ASSERT_TRUE(doc.ok()) << doc.error().message();
+  EXPECT_TRUE(doc->issues.empty()) << doc->issues.ToText();
+  EXPECT_EQ(CountProfile(doc->root, "/variant"), 2u);
+  EXPECT_EQ(CountProfile(doc->root, "/genomic-report"), 1u);
+}
+
+TEST_F(ConvertCommandTest, MalformedHl7v2ExitsOneNamingTheSegment) {
+  std::string msg = "'" + genogate::testing::DataDir() +
+                    "/hl7v2/malformed/bad_hex_escape.hl7'";
+  CommandRun r = Convert(msg + " --from hl7v2 -o '" + Out("bad.json") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("field"));
+  EXPECT_FALSE(fs::exists(Out("bad.json")));
+}
+
+}  // namespace
+}  // namespace genogate

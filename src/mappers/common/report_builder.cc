@@ -1,7 +1,5 @@
 #include "mappers/common/report_builder.h"
 
-#include "fhir/codec.h"
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -11,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "fhir/codec.h"
 
 namespace genogate::mappers {
 namespace {
@@ -893,10 +893,15 @@ void ReportStreamBuilder::Impl::BuildReport() {
     Node& c = tree_.Add(r, "category");
     tree_.Coding_(c, "coding", {std::string(kV2_0074), "GE", "Genetics"});
   }
-  tree_.Concept(r, "code",
-                in_.report_code.empty()
-                    ? Loinc("51969-4", "Genetic analysis report")
-                    : in_.report_code);
+  // The genomic-report profile fixes code to LOINC 51969-4 (a pattern);
+  // the lab's own report code (e.g. an OBR-4 panel code) is kept beside it.
+  {
+    std::vector<Coding> codes = {Loinc("51969-4", "Genetic analysis report")};
+    if (!in_.report_code.code.empty() && in_.report_code.code != "51969-4") {
+      codes.push_back(in_.report_code);
+    }
+    tree_.ConceptMany(r, "code", codes);
+  }
   tree_.Reference(r, "subject", patient_ref_);
   if (!in_.effective.empty()) {
     tree_.Prim(r, "effectiveDateTime", in_.effective);

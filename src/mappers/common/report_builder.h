@@ -87,6 +87,8 @@ using EntrySink = std::function<Status(fhir::Node entry)>;
 // come out in the same order as in BuildReportBundle's Bundle.
 class ReportStreamBuilder {
  public:
+  // `report`, `options` and `schema` are referenced, not copied: they must
+  // outlive the builder.
   ReportStreamBuilder(const GenomicReportInput& report,
                       const BuildOptions& options, const fhir::Schema& schema,
                       EntrySink sink);

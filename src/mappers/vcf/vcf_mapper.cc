@@ -11,7 +11,8 @@ namespace {
 
 constexpr char kLoinc[] = "http://loinc.org";
 constexpr char kSo[] = "http://www.sequenceontology.org";
-constexpr char kDbSnp[] = "http://www.ncbi.nlm.nih.gov/snp";
+// As the IG examples write it.
+constexpr char kDbSnp[] = "http://www.ncbi.nlm.nih.gov/projects/SNP";
 constexpr char kClinVar[] = "http://www.ncbi.nlm.nih.gov/clinvar";
 // Most members of one phase set paired with each other (pairs grow
 // quadratically; a larger block keeps only its first members).
@@ -256,13 +257,13 @@ bool VcfMapper::MapAllele(const AlleleView& a, VariantCall* v) {
   if (sample_ >= 0) {
     switch (c.zygosity) {
       case Zygosity::kHeterozygous:
-        v->allelic_state = {kLoinc, "LA6706-1", "heterozygous"};
+        v->allelic_state = {kLoinc, "LA6706-1", "Heterozygous"};
         break;
       case Zygosity::kHomozygous:
-        v->allelic_state = {kLoinc, "LA6705-3", "homozygous"};
+        v->allelic_state = {kLoinc, "LA6705-3", "Homozygous"};
         break;
       case Zygosity::kHemizygous:
-        v->allelic_state = {kLoinc, "LA6707-9", "hemizygous"};
+        v->allelic_state = {kLoinc, "LA6707-9", "Hemizygous"};
         break;
       default:
         break;
@@ -322,7 +323,7 @@ bool VcfMapper::MapAllele(const AlleleView& a, VariantCall* v) {
   }
   if (!cv.clnhgvs.empty()) v->hgvs_g = cv.clnhgvs;
   for (const std::string& rs : rec.DbSnpIds()) {
-    v->variation_codes.push_back({kDbSnp, rs, rs});
+    v->variation_codes.push_back({kDbSnp, rs, ""});
   }
   if (!cv.empty()) {
     // ClinVar's VCF puts its variation id in the ID column.
