@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "conformance/fhirpath/ast.h"
@@ -329,9 +331,23 @@ class Evaluator {
         out->push_back(it);
         continue;
       }
+      // Hot loop: compare length and first byte before the bytes, and try
+      // the choice form only for choice (or untyped) elements.
+      const size_t len = name.size();
+      if (len == 0) continue;
+      const char first = name[0];
       for (const fhir::Node& c : n->children()) {
-        if (c.name() == name || ChoiceMatches(c, name))
+        const std::string& cn = c.name();
+        if (cn.empty() || cn[0] != first) continue;
+        if (cn.size() == len) {
+          if (std::memcmp(cn.data(), name.data(), len) == 0) {
+            out->push_back(Item::Of(&c));
+          }
+        } else if (cn.size() < len &&
+                   (c.def() == nullptr || c.def()->is_choice) &&
+                   ChoiceMatches(c, name)) {
           out->push_back(Item::Of(&c));
+        }
       }
     }
   }
@@ -340,6 +356,26 @@ class Evaluator {
 
   bool Eval(const Ast& a, const Collection& focus, const Frame& fr,
             Collection* out) {
+    if (a.context_free &&
+        (a.kind == NodeKind::kMember || a.kind == NodeKind::kFunction ||
+         a.kind == NodeKind::kBinary || a.kind == NodeKind::kIndexer)) {
+      // Independent of the focus: computed once per evaluation.
+      auto it = memo_.find(&a);
+      if (it == memo_.end()) {
+        Collection value;
+        if (!EvalNode(a, focus, fr, &value)) return false;
+        it = memo_.emplace(&a, std::move(value)).first;
+      } else if (!Step(a)) {
+        return false;
+      }
+      out->insert(out->end(), it->second.begin(), it->second.end());
+      return true;
+    }
+    return EvalNode(a, focus, fr, out);
+  }
+
+  bool EvalNode(const Ast& a, const Collection& focus, const Frame& fr,
+                Collection* out) {
     if (!Step(a)) return false;
     switch (a.kind) {
       case NodeKind::kLiteral:
@@ -955,6 +991,7 @@ class Evaluator {
       case Fn::kChildren:
         for (const Item& it : in) {
           if (!it.is_node()) continue;
+          out->reserve(out->size() + it.node()->children().size());
           for (const fhir::Node& c : it.node()->children())
             out->push_back(Item::Of(&c));
         }
@@ -1673,7 +1710,8 @@ class Evaluator {
   const EvalContext& ctx_;
   uint64_t steps_ = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  std::optional<DateTimeValue> now_;  // computed on first use
+  std::optional<DateTimeValue> now_;                 // computed on first use
+  std::unordered_map<const Ast*, Collection> memo_;  // context-free values
 
   const DateTimeValue& Now() {
     if (!now_) now_ = ctx_.now ? *ctx_.now : NowValue();
