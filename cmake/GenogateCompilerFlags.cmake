@@ -3,8 +3,8 @@
 # third-party code pulled in with add_subdirectory is not affected.
 add_library(genogate_flags INTERFACE)
 target_compile_options(genogate_flags INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
-  -Wno-missing-field-initializers)
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-missing-field-initializers
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>)
 if(GENOGATE_WERROR)
   target_compile_options(genogate_flags INTERFACE -Werror)
 endif()

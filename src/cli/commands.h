@@ -23,7 +23,9 @@ CommandList RegisterAll(CLI::App& app);
 
 // One registration function per subcommand.
 Command RegisterFormat(CLI::App& app);
+Command RegisterConvert(CLI::App& app);
 Command RegisterFhirPath(CLI::App& app);
+Command RegisterValidate(CLI::App& app);
 
 }  // namespace genogate::cli
 

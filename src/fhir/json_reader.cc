@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/utf8.h"
 #include "fhir/codec.h"
 #include "fhir/internal/typing.h"
 #include "fhir/schema.h"
@@ -28,8 +29,11 @@ class Builder
   ErrorCode abort_code() const { return abort_code_; }
   size_t abort_offset() const { return abort_offset_; }
 
+  // Offsets: with the iterative parser, Tell() is at the opening '{', '[',
+  // quote or first digit when the handler is called, and just after a
+  // true/false/null literal.
   bool StartObject() {
-    size_t at = Tell() - 1;
+    size_t at = Tell();
     if (!Enter(at)) return false;
     if (frames_.empty()) {
       if (root_started_) return Abort(at, "more than one JSON value");
@@ -62,7 +66,7 @@ class Builder
   }
 
   bool StartArray() {
-    size_t at = Tell() - 1;
+    size_t at = Tell();
     if (!Enter(at)) return false;
     if (frames_.empty())
       return Abort(at, "a FHIR resource must be a JSON object");
@@ -98,15 +102,13 @@ class Builder
     Frame& top = frames_.back();
     if (top.skip) return true;
     top.key.assign(str, len);
-    size_t end = Tell();
-    key_offset_ = end >= len + 2 ? end - len - 2 : 0;
+    key_offset_ = Tell();
     if (len > 0 && str[0] == '_') top.has_underscore = true;
     return true;
   }
 
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    size_t end = Tell();
-    size_t at = end >= len + 2 ? end - len - 2 : 0;
+    size_t at = Tell();
     if (len > options_.max_string_bytes) {
       abort_code_ = ErrorCode::kLimitExceeded;
       return Abort(at, "a string of " + std::to_string(len) +
@@ -337,15 +339,29 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
                      " bytes is larger than the limit of " +
                      std::to_string(options.max_bytes));
   }
-  // RapidJSON's StringStream needs a NUL-terminated buffer.
-  std::string buf(text);
+  // UTF-8 is checked up front (much faster than RapidJSON's per-character
+  // check, which also reads past a truncated sequence at the end).
+  if (size_t bad = FindInvalidUtf8(text); bad != text.size()) {
+    internal::LineCounter lc(text);
+    uint32_t line, col;
+    lc.At(bad, &line, &col);
+    return Error(ErrorCode::kInvalidInput,
+                 "JSON syntax error at line " + std::to_string(line) +
+                     ", column " + std::to_string(col) +
+                     ": invalid UTF-8 byte sequence");
+  }
+  // RapidJSON's StringStream needs a NUL-terminated buffer (padded so no
+  // look-ahead can leave it).
+  std::string buf;
+  buf.reserve(text.size() + 8);
+  buf.assign(text);
+  buf.append(7, '\0');
   rapidjson::StringStream stream(buf.c_str());
   Document doc;
   Builder builder(text, &stream, options, &doc);
   rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
   if (!ok) {
     size_t offset = ok.Offset();
@@ -367,7 +383,7 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
     return Error(code, "JSON syntax error at line " + std::to_string(line) +
                            ", column " + std::to_string(col) + ": " + reason);
   }
-  if (buf.size() != text.size() || std::strlen(buf.c_str()) != text.size()) {
+  if (std::strlen(buf.c_str()) != text.size()) {
     return Error(ErrorCode::kInvalidInput, "NUL byte in the JSON document");
   }
   if (schema) {

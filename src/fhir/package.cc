@@ -28,11 +28,28 @@ std::string GetString(const JsonValue& obj, const char* key) {
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-int64_t DirMtime(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-         st.st_mtim.tv_nsec;
+// A fingerprint of the directory's resource files (names, sizes, mtimes),
+// so an index is rebuilt when files are added, removed or changed.
+int64_t Fingerprint(const std::string& dir,
+                    const std::vector<std::string>& files) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const unsigned char* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ull;
+    }
+  };
+  for (const std::string& f : files) {
+    mix(f.data(), f.size());
+    struct stat st;
+    if (::stat((dir + "/" + f).c_str(), &st) == 0) {
+      int64_t v[2] = {static_cast<int64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec)};
+      mix(v, sizeof(v));
+    }
+  }
+  return static_cast<int64_t>(h & 0x7fffffffffffffffull);
 }
 
 std::vector<std::string> ListJsonFiles(const std::string& dir) {
@@ -145,7 +162,8 @@ Status PackageSet::AddDirectory(const std::string& input_dir) {
 
   // Use the stored index when it matches the directory; else scan and store.
   const std::string index_path = dir + "/" + kIndexFile;
-  const int64_t mtime = DirMtime(dir);
+  const std::vector<std::string> files = ListJsonFiles(dir);
+  const int64_t fingerprint = Fingerprint(dir, files);
   std::vector<ResourceEntry> found;
   bool have_index = false;
   if (Result<std::string> idx = ReadFile(index_path, 256 << 20); idx.ok()) {
@@ -153,9 +171,9 @@ Status PackageSet::AddDirectory(const std::string& input_dir) {
     doc.Parse(idx->data(), idx->size());
     if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("version") &&
         doc["version"].IsInt() && doc["version"].GetInt() == kIndexVersion &&
-        doc.HasMember("mtime") && doc["mtime"].IsInt64() &&
-        doc["mtime"].GetInt64() == mtime && doc.HasMember("files") &&
-        doc["files"].IsArray()) {
+        doc.HasMember("fingerprint") && doc["fingerprint"].IsInt64() &&
+        doc["fingerprint"].GetInt64() == fingerprint &&
+        doc.HasMember("files") && doc["files"].IsArray()) {
       for (const JsonValue& f : doc["files"].GetArray()) {
         ResourceEntry e;
         e.file = dir + "/" + GetString(f, "filename");
@@ -177,11 +195,11 @@ Status PackageSet::AddDirectory(const std::string& input_dir) {
     w.StartObject();
     w.Key("version");
     w.Int(kIndexVersion);
-    w.Key("mtime");
-    w.Int64(mtime);
+    w.Key("fingerprint");
+    w.Int64(fingerprint);
     w.Key("files");
     w.StartArray();
-    for (const std::string& name : ListJsonFiles(dir)) {
+    for (const std::string& name : files) {
       ResourceEntry e;
       if (!ScanFile(dir + "/" + name, &e)) continue;
       e.file = dir + "/" + name;

@@ -152,7 +152,15 @@ class Typer {
                    kNames[static_cast<int>(c.json_kind())]);
       }
     }
-    // A primitive may carry id and extension (from `_name` in JSON).
+    // A primitive may carry only id and extension (`_name` in JSON).
+    for (const Node& k : c.children()) {
+      if (k.name() != "id" && k.name() != "extension") {
+        Report(c, "structure", "expected-primitive",
+               "'" + json_name + "' is a " + t->name() +
+                   " and must be a primitive value, not an object");
+        return;
+      }
+    }
     if (!c.has_value() && c.children().empty()) {
       Report(c, "structure", "empty-primitive",
              "'" + json_name + "' has neither a value nor extensions");
