@@ -223,11 +223,14 @@ class Evaluator {
       if (Key(it, &key)) {
         if (!keys_.insert(std::move(key)).second) return false;
       } else {
-        for (size_t i : slow_) {
+        // Complex nodes, dates and quantities: compared only with items
+        // of the same shape hash (equal items always share it).
+        std::vector<size_t>& bucket = slow_[ShapeHash(it)];
+        for (size_t i : bucket) {
           auto e = ItemsEqual((*out_)[i], it);
           if (e && *e) return false;
         }
-        slow_.push_back(out_->size());
+        bucket.push_back(out_->size());
       }
       out_->push_back(it);
       return true;
@@ -273,10 +276,34 @@ class Evaluator {
       }
     }
 
+    // A hash that equal items share: for a complex node, the names of its
+    // descendants and its string values (other primitive values, such as
+    // 1.0 and 1.00, can be equal with different text, so they are left out).
+    static size_t ShapeHash(const Item& it) {
+      if (!it.is_node()) return static_cast<size_t>(it.kind());
+      // Date/time nodes and Quantity-typed nodes can equal system values.
+      std::optional<Item> sys = ToSystem(it);
+      if (sys && !sys->is_node()) return static_cast<size_t>(sys->kind());
+      return NodeHash(*it.node(), 0);
+    }
+    static size_t NodeHash(const fhir::Node& n, int depth) {
+      size_t h = 0x9e3779b97f4a7c15ULL;
+      if (PrimOfNode(n) == Prim::kString)
+        h ^= std::hash<std::string>{}(n.value());
+      if (depth >= 8) return h;
+      for (const fhir::Node& c : n.children()) {
+        if (c.name() == "id") continue;  // ignored by equivalence
+        size_t k =
+            std::hash<std::string>{}(c.name()) ^ (NodeHash(c, depth + 1) << 1);
+        h = (h ^ k) * 0x100000001b3ULL;
+      }
+      return h;
+    }
+
     Collection* out_;
     std::unordered_set<const fhir::Node*> seen_nodes_;
     std::unordered_set<std::string> keys_;
-    std::vector<size_t> slow_;
+    std::unordered_map<size_t, std::vector<size_t>> slow_;
   };
 
   bool IsType(const Item& it, const TypeSpec& t) {
