@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/issue.h"
@@ -29,6 +30,10 @@ struct Discriminator {
   std::string path;
   // Null for "$this".
   std::shared_ptr<const fhirpath::Expression> expr;
+  // When the path is a plain dot path of element names ("code",
+  // "coding.system"), its steps: the validator then walks the children
+  // itself instead of evaluating `expr`. Empty otherwise.
+  std::vector<std::string> steps;
 };
 
 struct Slicing {
@@ -43,8 +48,13 @@ struct Constraint {
   Severity severity = Severity::kError;
   std::string human;
   std::string expression;
-  std::shared_ptr<const fhirpath::Expression> expr;  // null: not compiled
+  // Null: not compiled. Shared by every plan with the same expression text,
+  // so the pointer identifies the expression across plans.
+  std::shared_ptr<const fhirpath::Expression> expr;
   std::string compile_error;
+  // False when the result may depend on the depth of profile checks
+  // (conformsTo()), so it must not be reused across nested checks.
+  bool cacheable = true;
   enum class Native { kNone, kEle1, kExt1 } native = Native::kNone;
 };
 
@@ -82,6 +92,9 @@ struct Plan {
   std::string derivation;  // specialization | constraint
   std::vector<std::unique_ptr<ElemDef>> elems;
   const ElemDef* root = nullptr;
+  // The first element with children that is not a slice, by path: the targets
+  // of contentReference ("#Questionnaire.item").
+  std::unordered_map<std::string, const ElemDef*> by_path;
   // For primitive types: the value regex (null if none or not RE2).
   std::unique_ptr<re2::RE2> regex;
   // For extensions: the contexts.

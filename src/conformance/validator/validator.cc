@@ -168,11 +168,92 @@ struct Validator::Impl {
 
 namespace {
 
+size_t Mix(const void* a, size_t b) {
+  uint64_t h = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a)) *
+               0x9E3779B97F4A7C15ull;
+  h ^= b + 0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
+  return static_cast<size_t>(h ^ (h >> 31));
+}
+
+struct PtrPairHash {
+  template <typename A, typename B>
+  size_t operator()(const std::pair<A*, B*>& p) const {
+    return Mix(p.first, reinterpret_cast<uintptr_t>(p.second));
+  }
+};
+
+struct NodeKeyHash {
+  size_t operator()(
+      const std::pair<const fhir::Node*, std::string_view>& p) const {
+    return Mix(p.first, std::hash<std::string_view>()(p.second));
+  }
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>()(s);
+  }
+};
+
+using NodePlan = std::pair<const fhir::Node*, const Plan*>;
+
+// The depth at which nested profile checks (Conforms) stop and assume
+// conformance.
+constexpr int kMaxConformsDepth = 4;
+constexpr int kNoCall = -1000;
+
+// State shared by one validation and the nested profile checks it starts:
+// caches whose entries do not depend on where in the nesting they are
+// computed. Not thread-safe: one per Validate call.
+struct Shared {
+  // Plans by canonical URL or type name, as Impl::GetPlan / TypePlan
+  // return them (saves the lock and the URL building).
+  std::unordered_map<std::string, const Plan*, StringHash, std::equal_to<>>
+      plans;
+  std::unordered_map<std::string, const Plan*, StringHash, std::equal_to<>>
+      type_plans;
+  // Results of FHIRPath invariants. The evaluation depends on the focus,
+  // %resource and %rootResource only (not on the plan the invariant came
+  // from), so the key is those and the shared compiled expression.
+  struct ConstraintKey {
+    const fhir::Node* node;
+    const fhirpath::Expression* expr;
+    const fhir::Node* resource;
+    const fhir::Node* container;
+    bool operator==(const ConstraintKey&) const = default;
+  };
+  struct ConstraintKeyHash {
+    size_t operator()(const ConstraintKey& k) const {
+      return Mix(k.node, Mix(k.expr, Mix(k.resource, Mix(k.container, 0))));
+    }
+  };
+  struct ConstraintResult {
+    bool ok = true;
+    bool eval_failed = false;
+    std::string error;
+  };
+  std::unordered_map<ConstraintKey, ConstraintResult, ConstraintKeyHash>
+      constraints;
+  // Conforms results, with how deep below the checking run the nested
+  // checks went (`height`, kNoCall if none), so that a result is reused
+  // only where the depth limit would not have cut it short.
+  struct Conformance {
+    bool ok;
+    int height;
+  };
+  std::unordered_map<NodePlan, Conformance, PtrPairHash> conforms;
+};
+
 class Run : public fhirpath::Services, public internal::IssueSink {
  public:
   Run(const Validator::Impl& impl, const fhir::Node& root,
-      const ValidationOptions& options, int depth)
-      : impl_(impl), root_(root), options_(options), depth_(depth) {}
+      const ValidationOptions& options, int depth, Shared* shared)
+      : impl_(impl),
+        root_(root),
+        options_(options),
+        depth_(depth),
+        shared_(shared) {}
 
   IssueList issues;
 
@@ -208,7 +289,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   std::optional<bool> ConformsTo(const fhir::Node& resource,
                                  std::string_view profile) const override {
-    const Plan* plan = impl_.GetPlan(profile);
+    const Plan* plan = const_cast<Run*>(this)->GetPlan(profile);
     if (plan == nullptr) return std::nullopt;
     return const_cast<Run*>(this)->Conforms(resource, *plan);
   }
@@ -232,6 +313,26 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         return res;
     }
     return nullptr;
+  }
+
+  // Impl::GetPlan through the per-validation cache. `error` is set only
+  // when the result is null.
+  const Plan* GetPlan(std::string_view url, std::string* error = nullptr) {
+    auto it = shared_->plans.find(url);
+    if (it != shared_->plans.end() && (it->second != nullptr || !error))
+      return it->second;
+    const Plan* p = impl_.GetPlan(url, error);
+    shared_->plans.emplace(std::string(url), p);
+    return p;
+  }
+
+  // Impl::TypePlan through the per-validation cache.
+  const Plan* TypePlan(std::string_view type) {
+    auto it = shared_->type_plans.find(type);
+    if (it != shared_->type_plans.end()) return it->second;
+    const Plan* p = impl_.TypePlan(type);
+    shared_->type_plans.emplace(std::string(type), p);
+    return p;
   }
 
   // ---- IssueSink --------------------------------------------------------
@@ -268,18 +369,62 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
   bool Conforms(const fhir::Node& resource, const Plan& plan) {
-    auto key = std::make_pair(&resource, &plan);
+    NodePlan key(&resource, &plan);
     auto it = conforms_cache_.find(key);
     if (it != conforms_cache_.end()) return it->second;
-    if (depth_ >= 4) return true;
+    if (depth_ >= kMaxConformsDepth) return true;
+    max_call_ = std::max(max_call_, depth_);
+    const int sub_depth = depth_ + 1;
+    auto g = shared_->conforms.find(key);
+    if (g != shared_->conforms.end() &&
+        (g->second.height == kNoCall ||
+         sub_depth + g->second.height < kMaxConformsDepth)) {
+      if (g->second.height != kNoCall)
+        max_call_ = std::max(max_call_, sub_depth + g->second.height);
+      return g->second.ok;
+    }
+    if (QuickReject(resource, plan)) {
+      shared_->conforms[key] = {false, kNoCall};
+      conforms_cache_[key] = false;
+      return false;
+    }
     conforms_cache_[key] = true;  // cycle guard
-    Run sub(impl_, root_, options_, depth_ + 1);
+    Run sub(impl_, root_, options_, sub_depth, shared_);
     sub.resource_ = &resource;
     sub.container_ = &resource;
     sub.ValidatePlan(resource, plan, resource.resource_type(), nullptr);
     bool ok = !sub.issues.HasErrors();
     conforms_cache_[key] = ok;
+    max_call_ = std::max(max_call_, sub.max_call_);
+    shared_->conforms[key] = {
+        ok, sub.max_call_ == kNoCall ? kNoCall : sub.max_call_ - sub_depth};
     return ok;
+  }
+
+  // True if `resource` certainly does not conform to `plan` because a child
+  // of the plan's root breaks its cardinality or fixed/pattern value: the
+  // same checks ValidateChildren and ValidateElem make, which would report
+  // an error. False means "not decided".
+  bool QuickReject(const fhir::Node& resource, const Plan& plan) const {
+    if (!plan.type.empty() && plan.type != resource.resource_type() &&
+        plan.type != "Resource" && plan.type != "DomainResource")
+      return false;  // ValidatePlan does not check this; leave it to it
+    for (const ElemDef* def : plan.root->children) {
+      size_t n = 0;
+      bool mismatch = false;
+      for (const fhir::Node& c : resource.children()) {
+        if (c.name() != def->name) continue;
+        if (c.type() == nullptr && !c.is_resource()) continue;
+        ++n;
+        if (c.is_resource() || mismatch) continue;
+        if (def->fixed != nullptr && !JsonMatches(c, *def->fixed))
+          mismatch = true;
+        if (def->pattern != nullptr && !JsonMatches(c, *def->pattern))
+          mismatch = true;
+      }
+      if (n < def->min || n > def->max || mismatch) return true;
+    }
+    return false;
   }
 
  private:
@@ -290,7 +435,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     resource_ = &res;
     if (res.name() != "contained" || container_ == nullptr) container_ = &res;
     const std::string& rt = res.resource_type();
-    const Plan* base = impl_.TypePlan(rt);
+    const Plan* base = TypePlan(rt);
     if (base == nullptr) {
       Add(Severity::kError, "structure", "resource-unknown",
           "Unknown resource type '" + Clip(rt) + "'", loc, &res, nullptr);
@@ -303,7 +448,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       for (const fhir::Node* p : meta->Children("profile")) {
         if (!p->has_value()) continue;
         std::string err;
-        const Plan* plan = impl_.GetPlan(p->value(), &err);
+        const Plan* plan = GetPlan(p->value(), &err);
         if (plan == nullptr) {
           Add(Severity::kWarning, "not-found", "profile-unknown",
               "Profile " + Clip(p->value()) +
@@ -319,7 +464,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (is_root) {
       for (const std::string& url : options_.profiles) {
         std::string err;
-        const Plan* plan = impl_.GetPlan(url, &err);
+        const Plan* plan = GetPlan(url, &err);
         if (plan == nullptr) {
           Add(Severity::kError, "not-found", "profile-unknown",
               "Requested profile " + Clip(url) + " is not loaded (" + err + ")",
@@ -332,7 +477,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (holder != nullptr) {
       for (const TypeRef& t : holder->types)
         for (const std::string& p : t.profiles)
-          if (const Plan* plan = impl_.GetPlan(p))
+          if (const Plan* plan = GetPlan(p))
             ValidateTypedProfile(res, *plan, loc);
     }
     if (rt == "Bundle") BundleChecks(res, loc);
@@ -402,7 +547,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (tr != nullptr && !node.is_resource()) {
       if (tr->profiles.size() == 1) {
         std::string err;
-        const Plan* p = impl_.GetPlan(tr->profiles[0], &err);
+        const Plan* p = GetPlan(tr->profiles[0], &err);
         if (p != nullptr) {
           ValidatePlan(node, *p, loc, parent);
         } else if (tr->code != "Extension") {
@@ -413,7 +558,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       } else if (tr->profiles.size() > 1) {
         bool any = false;
         for (const std::string& u : tr->profiles)
-          if (const Plan* p = impl_.GetPlan(u))
+          if (const Plan* p = GetPlan(u))
             if (Conforms(node, *p)) any = true;
         if (!any)
           Add(Severity::kError, "structure", "type-profile",
@@ -463,14 +608,10 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     } else if (!is_plan_root && node.type() != nullptr) {
       if (node.type()->kind() == fhir::TypeInfo::Kind::kBackbone) {
         // contentReference: the referenced backbone's definition.
-        for (const auto& e : plan.elems) {
-          if (e->path == node.type()->name() && e->slice_name.empty() &&
-              e->slice_owner == nullptr && !e->children.empty()) {
-            ValidateChildren(node, e->children, loc);
-            break;
-          }
-        }
-      } else if (const Plan* tp = impl_.TypePlan(node.type_name())) {
+        auto e = plan.by_path.find(node.type()->name());
+        if (e != plan.by_path.end())
+          ValidateChildren(node, e->second->children, loc);
+      } else if (const Plan* tp = TypePlan(node.type_name())) {
         ValidatePlan(node, *tp, loc, parent);
       }
     }
@@ -586,7 +727,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         for (const auto& v : vals) {
           if (!v.is_node()) continue;
           for (const std::string& p : profiles) {
-            const Plan* pl = impl_.GetPlan(p);
+            const Plan* pl = GetPlan(p);
             if (pl == nullptr) continue;
             if (!pl->type.empty() && v.node()->is_resource() &&
                 pl->type != v.node()->resource_type() && pl->type != "Resource")
@@ -598,6 +739,36 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       }
     }
     return false;
+  }
+
+  // FHIRPath navigation along plain element names, as the evaluator does
+  // it: the children named `steps[0]` of `n`, their children named
+  // `steps[1]`, and so on. Returns false (and the caller evaluates the
+  // path) if a child's name is a proper prefix of a step, which FHIRPath
+  // could read as a choice element ("valueQuantity").
+  static bool WalkSteps(const fhir::Node& n,
+                        const std::vector<std::string>& steps,
+                        fhirpath::Collection* out) {
+    fhirpath::Collection cur{fhirpath::Item::Of(&n)};
+    fhirpath::Collection next;
+    for (const std::string& step : steps) {
+      next.clear();
+      for (const fhirpath::Item& it : cur) {
+        for (const fhir::Node& c : it.node()->children()) {
+          const std::string& name = c.name();
+          if (name == step) {
+            next.push_back(fhirpath::Item::Of(&c));
+          } else if (name.size() < step.size() &&
+                     step.compare(0, name.size(), name) == 0) {
+            return false;
+          }
+        }
+      }
+      cur.swap(next);
+      if (cur.empty()) break;
+    }
+    *out = std::move(cur);
+    return true;
   }
 
   void Slice(const ElemDef& def, const std::vector<Placed>& nodes,
@@ -615,6 +786,8 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           vals[k].push_back(fhirpath::Item::Of(&n));
           continue;
         }
+        if (!d.steps.empty() && WalkSteps(n, d.steps, &vals[k])) continue;
+        vals[k].clear();
         fhirpath::EvalContext ctx = MakeContext(n);
         Result<fhirpath::Collection> r = fhirpath::Evaluate(*d.expr, ctx);
         if (r.ok()) vals[k] = std::move(r).value();
@@ -685,7 +858,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         if (p.node->is_resource()) {
           for (const TypeRef& t : slice.types)
             for (const std::string& u : t.profiles)
-              if (const Plan* pl = impl_.GetPlan(u))
+              if (const Plan* pl = GetPlan(u))
                 ValidatePlan(*p.node, *pl, p.loc, parent);
         } else {
           ValidateElem(*p.node, slice, p.loc, parent, false);
@@ -705,9 +878,36 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return ctx;
   }
 
+  // Evaluates a compiled invariant on `node`, once per validation for each
+  // focus, %resource and %rootResource.
+  const Shared::ConstraintResult& EvalConstraint(const fhir::Node& node,
+                                                 const Constraint& c) {
+    fhirpath::EvalContext ctx = MakeContext(node);
+    Shared::ConstraintKey key{&node, c.expr.get(), ctx.resource,
+                              ctx.root_resource};
+    if (c.cacheable) {
+      auto it = shared_->constraints.find(key);
+      if (it != shared_->constraints.end()) return it->second;
+    }
+    Shared::ConstraintResult res;
+    Result<fhirpath::Collection> r = fhirpath::Evaluate(*c.expr, ctx);
+    if (!r.ok()) {
+      res.eval_failed = true;
+      res.error = r.error().message();
+    } else {
+      Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
+      res.ok = !b.ok() || !b->has_value() || **b;
+    }
+    if (!c.cacheable) {
+      uncached_ = std::move(res);
+      return uncached_;
+    }
+    return shared_->constraints.emplace(key, std::move(res)).first->second;
+  }
+
   void CheckConstraint(const fhir::Node& node, const Constraint& c,
                        const std::string& loc) {
-    if (!evaluated_.insert({&node, c.key}).second) return;
+    if (!evaluated_.emplace(&node, c.key).second) return;
     bool ok = true;
     switch (c.native) {
       case Constraint::Native::kEle1: {
@@ -733,17 +933,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           }
           return;
         }
-        fhirpath::EvalContext ctx = MakeContext(node);
-        Result<fhirpath::Collection> r = fhirpath::Evaluate(*c.expr, ctx);
-        if (!r.ok()) {
+        const Shared::ConstraintResult& res = EvalConstraint(node, c);
+        if (res.eval_failed) {
           Add(Severity::kInformation, "informational", "constraint-error",
-              "Constraint " + c.key +
-                  " could not be evaluated: " + r.error().message(),
+              "Constraint " + c.key + " could not be evaluated: " + res.error,
               loc, &node, plan_);
           return;
         }
-        Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
-        ok = !b.ok() || !b->has_value() || **b;
+        ok = res.ok;
         break;
       }
     }
@@ -853,7 +1050,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           impl_.schema->FindResourceType(std::string_view(p).substr(0, dot)))
         tn = "id";
     }
-    const Plan* tp = impl_.TypePlan(tn);
+    const Plan* tp = TypePlan(tn);
     std::string problem;
     if (tp != nullptr && tp->regex != nullptr &&
         !RE2::FullMatch(node.value(), *tp->regex)) {
@@ -902,7 +1099,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (url.find("://") == std::string_view::npos && url.rfind("urn:", 0) != 0)
       return;  // a sub-extension of a complex extension
     std::string err;
-    const Plan* ext = impl_.GetPlan(url, &err);
+    const Plan* ext = GetPlan(url, &err);
     bool modifier = node.name() == "modifierExtension";
     if (ext == nullptr || !ext->is_extension) {
       Add(modifier ? Severity::kError : Severity::kWarning, "extension",
@@ -957,7 +1154,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       list += (list.empty() ? "" : ", ") + t;
       if (t == "Resource" || t == type) {
         allowed = true;
-        const Plan* p = impl_.GetPlan(tp);
+        const Plan* p = GetPlan(tp);
         if (p != nullptr && p->derivation == "constraint")
           constraints.push_back(p);
         else if (p != nullptr || t == "Resource")
@@ -1103,12 +1300,20 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   const fhir::Node* resource_ = nullptr;
   const fhir::Node* container_ = nullptr;
   const Plan* plan_ = nullptr;
+  Shared* const shared_;
+  Shared::ConstraintResult uncached_;
+  // The deepest run below this one (or this one) that started a nested
+  // profile check; kNoCall if none.
+  int max_call_ = kNoCall;
   std::unordered_set<std::string> seen_;
-  std::set<std::pair<const fhir::Node*, const Plan*>> done_;
-  std::set<std::pair<const fhir::Node*, std::string>> evaluated_;
+  std::unordered_set<NodePlan, PtrPairHash> done_;
+  // (node, constraint key) pairs already checked; keys point into plans.
+  std::unordered_set<std::pair<const fhir::Node*, std::string_view>,
+                     NodeKeyHash>
+      evaluated_;
   std::unordered_set<const fhir::Node*> checked_;
   std::unordered_set<std::string> uncompiled_;
-  std::map<std::pair<const fhir::Node*, const Plan*>, bool> conforms_cache_;
+  std::unordered_map<NodePlan, bool, PtrPairHash> conforms_cache_;
 };
 
 }  // namespace
@@ -1127,7 +1332,8 @@ Validator::~Validator() = default;
 
 IssueList Validator::Validate(const fhir::Node& resource,
                               const ValidationOptions& options) const {
-  Run run(*impl_, resource, options, 0);
+  Shared shared;
+  Run run(*impl_, resource, options, 0, &shared);
   std::string loc = resource.resource_type().empty() ? resource.name()
                                                      : resource.resource_type();
   run.ValidateRoot(loc);
@@ -1154,7 +1360,8 @@ std::optional<bool> Validator::ConformsTo(const fhir::Node& resource,
   if (plan == nullptr) return std::nullopt;
   ValidationOptions o;
   o.genomics_checks = false;
-  Run run(*impl_, resource, o, 0);
+  Shared shared;
+  Run run(*impl_, resource, o, 0, &shared);
   return run.Conforms(resource, *plan);
 }
 
