@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -243,6 +245,35 @@ struct Shared {
     int height;
   };
   std::unordered_map<NodePlan, Conformance, PtrPairHash> conforms;
+
+  // The entries of the root Bundle for resolving references: the entry
+  // position by fullUrl and by "type/id" (the first of each), built on first
+  // use. `slow` when an id holds a '/' (then the index cannot answer).
+  struct EntryIndex {
+    std::vector<const fhir::Node*> resources;
+    std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>
+        full_urls;
+    std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>
+        type_ids;
+    bool slow = false;
+  };
+  std::optional<EntryIndex> entries;
+  const EntryIndex& Entries(const fhir::Node& bundle) {
+    if (entries) return *entries;
+    EntryIndex& x = entries.emplace();
+    for (const fhir::Node& e : bundle.children()) {
+      if (e.name() != "entry") continue;
+      const fhir::Node* res = e.Child("resource");
+      if (res == nullptr) continue;
+      size_t i = x.resources.size();
+      x.resources.push_back(res);
+      x.full_urls.emplace(std::string(e.ChildValue("fullUrl")), i);
+      std::string_view id = res->ChildValue("id");
+      if (id.find('/') != std::string_view::npos) x.slow = true;
+      x.type_ids.emplace(res->resource_type() + "/" + std::string(id), i);
+    }
+    return x;
+  }
 };
 
 class Run : public fhirpath::Services, public internal::IssueSink {
@@ -297,6 +328,31 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   const fhir::Node* Resolve(std::string_view ref) const override {
     if (!root_.is_resource() || root_.resource_type() != "Bundle")
       return nullptr;
+    const Shared::EntryIndex& index = shared_->Entries(root_);
+    std::string_view rel = ref;
+    if (auto h = rel.find("/_history/"); h != std::string_view::npos)
+      rel = rel.substr(0, h);
+    if (index.slow) return ResolveSlow(ref);
+    // The first entry whose fullUrl is `ref` or whose type/id is `rel` or
+    // ends `rel` after a '/'. A type/id holds exactly one '/'.
+    size_t best = SIZE_MAX;
+    auto take = [&](const auto& map, std::string_view key) {
+      auto it = map.find(key);
+      if (it != map.end()) best = std::min(best, it->second);
+    };
+    take(index.full_urls, ref);
+    take(index.type_ids, rel);
+    auto s1 = rel.rfind('/');
+    if (s1 != std::string_view::npos && s1 > 0) {
+      auto s2 = rel.rfind('/', s1 - 1);
+      if (s2 != std::string_view::npos)
+        take(index.type_ids, rel.substr(s2 + 1));
+    }
+    return best == SIZE_MAX ? nullptr : index.resources[best];
+  }
+
+  // Resolve's linear search, for bundles whose ids hold a '/'.
+  const fhir::Node* ResolveSlow(std::string_view ref) const {
     std::string rel(ref);
     if (auto h = rel.find("/_history/"); h != std::string::npos) rel.resize(h);
     for (const fhir::Node& e : root_.children()) {
@@ -882,13 +938,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   // focus, %resource and %rootResource.
   const Shared::ConstraintResult& EvalConstraint(const fhir::Node& node,
                                                  const Constraint& c) {
-    fhirpath::EvalContext ctx = MakeContext(node);
-    Shared::ConstraintKey key{&node, c.expr.get(), ctx.resource,
-                              ctx.root_resource};
+    Shared::ConstraintKey key{&node, c.expr.get(),
+                              resource_ ? resource_ : &root_,
+                              container_ ? container_ : &root_};
     if (c.cacheable) {
       auto it = shared_->constraints.find(key);
       if (it != shared_->constraints.end()) return it->second;
     }
+    fhirpath::EvalContext ctx = MakeContext(node);
     Shared::ConstraintResult res;
     Result<fhirpath::Collection> r = fhirpath::Evaluate(*c.expr, ctx);
     if (!r.ok()) {
