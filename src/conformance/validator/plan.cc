@@ -165,6 +165,19 @@ std::shared_ptr<const fhirpath::Expression> Intern(const std::string& text,
   return it->second.expr;
 }
 
+// A stable pointer for a constraint key, the same for equal keys: the
+// validator checks each key once per element, whichever plans carry it.
+// Thread-safe.
+const std::string* InternKey(const std::string& key) {
+  static std::mutex* mu = new std::mutex;
+  static auto* keys =
+      new std::unordered_map<std::string, std::unique_ptr<std::string>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  auto& slot = (*keys)[key];
+  if (!slot) slot = std::make_unique<std::string>(key);
+  return slot.get();
+}
+
 // The steps of a discriminator path made only of element names
 // ("code", "coding.system"); empty if it uses anything else (functions,
 // type names, $this, indexers).
@@ -275,6 +288,7 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
       for (const auto& c : cs->GetArray()) {
         Constraint k;
         k.key = Str(c, "key");
+        k.key_id = InternKey(k.key);
         k.severity = SeverityOf(Str(c, "severity"));
         k.human = Str(c, "human");
         k.expression = Str(c, "expression");

@@ -45,6 +45,8 @@ struct Slicing {
 
 struct Constraint {
   std::string key;
+  // The same pointer for every constraint with this key in every plan.
+  const std::string* key_id = nullptr;
   Severity severity = Severity::kError;
   std::string human;
   std::string expression;

@@ -184,13 +184,6 @@ struct PtrPairHash {
   }
 };
 
-struct NodeKeyHash {
-  size_t operator()(
-      const std::pair<const fhir::Node*, std::string_view>& p) const {
-    return Mix(p.first, std::hash<std::string_view>()(p.second));
-  }
-};
-
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const {
@@ -199,6 +192,46 @@ struct StringHash {
 };
 
 using NodePlan = std::pair<const fhir::Node*, const Plan*>;
+
+// An insert-only set of pointer pairs (the first never null), with open
+// addressing: no allocation per element, unlike std::unordered_set, which
+// made the validator's bookkeeping cost more than its checks.
+class PairSet {
+ public:
+  // Adds (a, b); false if it was there already. `a` must not be null.
+  bool Insert(const void* a, const void* b) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    return Put(a, b);
+  }
+
+ private:
+  struct Slot {
+    const void* a = nullptr;
+    const void* b = nullptr;
+  };
+  bool Put(const void* a, const void* b) {
+    size_t mask = slots_.size() - 1;
+    for (size_t i = Mix(a, reinterpret_cast<uintptr_t>(b)) & mask;;
+         i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.a == nullptr) {
+        s = {a, b};
+        ++size_;
+        return true;
+      }
+      if (s.a == a && s.b == b) return false;
+    }
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.empty() ? 64 : slots_.size() * 2);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.a != nullptr) Put(s.a, s.b);
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 // The depth at which nested profile checks (Conforms) stop and assume
 // conformance.
@@ -560,7 +593,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   void ValidatePlan(const fhir::Node& node, const Plan& plan,
                     const std::string& loc, const fhir::Node* parent) {
-    if (!done_.insert({&node, &plan}).second) return;
+    if (!done_.Insert(&node, &plan)) return;
     const Plan* saved = plan_;
     plan_ = &plan;
     ValidateElem(node, *plan.root, loc, parent, true);
@@ -651,7 +684,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     // 4. Invariants.
     for (const Constraint& c : def.constraints) CheckConstraint(node, c, loc);
     // 5. Once per node: primitive format, extension definition, code system.
-    if (node.type() != nullptr && checked_.insert(&node).second) {
+    if (node.type() != nullptr && checked_.Insert(&node, nullptr)) {
       if (node.type()->is_primitive() && node.has_value())
         CheckPrimitive(node, loc);
       std::string_view tn = node.type_name();
@@ -964,7 +997,9 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   void CheckConstraint(const fhir::Node& node, const Constraint& c,
                        const std::string& loc) {
-    if (!evaluated_.emplace(&node, c.key).second) return;
+    // Each key once per node. The native checks depend on the node alone,
+    // so they are first evaluated and the node marked only when they fail:
+    // the same outcome without a set entry for every element.
     bool ok = true;
     switch (c.native) {
       case Constraint::Native::kEle1: {
@@ -972,13 +1007,16 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         for (const fhir::Node& k : node.children())
           if (k.name() != "id") ++non_id;
         ok = node.has_value() || non_id > 0 || node.is_resource();
+        if (ok || !evaluated_.Insert(&node, c.key_id)) return;
         break;
       }
       case Constraint::Native::kExt1:
         ok = (node.Child("extension") != nullptr) !=
              (node.Child("value") != nullptr);
+        if (ok || !evaluated_.Insert(&node, c.key_id)) return;
         break;
       case Constraint::Native::kNone: {
+        if (!evaluated_.Insert(&node, c.key_id)) return;
         if (!c.expr) {
           if (uncompiled_.insert(c.key).second) {
             Add(Severity::kInformation, "informational",
@@ -1363,12 +1401,9 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   // profile check; kNoCall if none.
   int max_call_ = kNoCall;
   std::unordered_set<std::string> seen_;
-  std::unordered_set<NodePlan, PtrPairHash> done_;
-  // (node, constraint key) pairs already checked; keys point into plans.
-  std::unordered_set<std::pair<const fhir::Node*, std::string_view>,
-                     NodeKeyHash>
-      evaluated_;
-  std::unordered_set<const fhir::Node*> checked_;
+  PairSet done_;       // (node, plan) validated
+  PairSet evaluated_;  // (node, Constraint::key_id) checked
+  PairSet checked_;    // (node, null): the once-per-node checks done
   std::unordered_set<std::string> uncompiled_;
   std::unordered_map<NodePlan, bool, PtrPairHash> conforms_cache_;
 };
