@@ -210,6 +210,12 @@ std::vector<std::string> SimpleSteps(const std::string& path) {
   return steps;
 }
 
+constexpr std::string_view kBdl7 =
+    "(type = 'history') or entry.where(fullUrl.exists())"
+    ".select(fullUrl&resource.meta.versionId).isDistinct()";
+constexpr std::string_view kCsd1 =
+    "concept.code.combine($this.descendants().concept.code).isDistinct()";
+
 Severity SeverityOf(const std::string& s) {
   if (s == "warning") return Severity::kWarning;
   if (s == "information") return Severity::kInformation;
@@ -297,6 +303,11 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
         } else if (k.key == "ext-1") {
           k.native = Constraint::Native::kExt1;
         } else if (!k.expression.empty()) {
+          if (k.key == "bdl-7" && k.expression == kBdl7)
+            k.native = Constraint::Native::kBdl7;
+          if (k.key == "csd-1" && k.expression == kCsd1)
+            k.native = Constraint::Native::kCsd1;
+          // Compiled also when native: the fallback for unusual input.
           k.expr = Intern(k.expression, &k.compile_error);
           k.cacheable = k.expression.find("conformsTo") == std::string::npos;
         } else {

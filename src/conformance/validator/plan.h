@@ -57,7 +57,17 @@ struct Constraint {
   // False when the result may depend on the depth of profile checks
   // (conformsTo()), so it must not be reused across nested checks.
   bool cacheable = true;
-  enum class Native { kNone, kEle1, kExt1 } native = Native::kNone;
+  // Invariants the validator checks in C++ rather than through FHIRPath:
+  // ele-1 and ext-1 (everywhere), and R4's bdl-7 and csd-1, whose
+  // isDistinct() over every entry or concept is quadratic in FHIRPath
+  // (only when the expression is R4's, word for word).
+  enum class Native {
+    kNone,
+    kEle1,
+    kExt1,
+    kBdl7,
+    kCsd1
+  } native = Native::kNone;
 };
 
 struct ElemDef {

@@ -995,6 +995,82 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return shared_->constraints.emplace(key, std::move(res)).first->second;
   }
 
+  // A primitive's value if `n` has exactly one child `name` and it has a
+  // value; nullopt otherwise (absent, repeated or value-less).
+  static std::optional<std::string_view> OneValue(const fhir::Node& n,
+                                                  std::string_view name) {
+    const fhir::Node* found = nullptr;
+    for (const fhir::Node& c : n.children()) {
+      if (c.name() != name) continue;
+      if (found != nullptr || !c.has_value()) return std::nullopt;
+      found = &c;
+    }
+    if (found == nullptr) return std::nullopt;
+    return std::string_view(found->value());
+  }
+
+  // bdl-7 on a Bundle: "(type = 'history') or entry.where(fullUrl.exists())
+  // .select(fullUrl&resource.meta.versionId).isDistinct()". nullopt when
+  // the input is unusual (a missing or repeated type, a fullUrl or
+  // versionId without a value, repeated elements): FHIRPath decides then.
+  static std::optional<bool> NativeBdl7(const fhir::Node& bundle) {
+    std::optional<std::string_view> type = OneValue(bundle, "type");
+    if (!type) return std::nullopt;
+    if (*type == "history") return true;
+    std::unordered_set<std::string> seen;
+    for (const fhir::Node& e : bundle.children()) {
+      if (e.name() != "entry") continue;
+      if (e.Child("fullUrl") == nullptr) continue;
+      std::optional<std::string_view> full = OneValue(e, "fullUrl");
+      if (!full) return std::nullopt;
+      std::string key(*full);
+      size_t resources = 0;
+      for (const fhir::Node& r : e.children()) {
+        if (r.name() != "resource") continue;
+        if (++resources > 1) return std::nullopt;
+        size_t metas = 0;
+        for (const fhir::Node& m : r.children()) {
+          if (m.name() != "meta") continue;
+          if (++metas > 1) return std::nullopt;
+          if (m.Child("versionId") == nullptr) continue;
+          std::optional<std::string_view> v = OneValue(m, "versionId");
+          if (!v) return std::nullopt;
+          key.append(*v);
+        }
+      }
+      if (!seen.insert(std::move(key)).second) return false;
+    }
+    return true;
+  }
+
+  // csd-1 on a CodeSystem: "concept.code.combine($this.descendants()
+  // .concept.code).isDistinct()", i.e. the codes of all nodes named
+  // "concept" at any depth are distinct. nullopt (FHIRPath decides) when a
+  // code has no value.
+  static std::optional<bool> NativeCsd1(const fhir::Node& cs) {
+    std::unordered_set<std::string_view> seen;
+    bool distinct = true;
+    bool usual = true;
+    auto walk = [&](auto& self, const fhir::Node& n) -> void {
+      for (const fhir::Node& c : n.children()) {
+        if (c.name() == "concept") {
+          for (const fhir::Node& k : c.children()) {
+            if (k.name() != "code") continue;
+            if (!k.has_value()) {
+              usual = false;
+              continue;
+            }
+            if (!seen.insert(k.value()).second) distinct = false;
+          }
+        }
+        self(self, c);
+      }
+    };
+    walk(walk, cs);
+    if (!usual) return std::nullopt;
+    return distinct;
+  }
+
   void CheckConstraint(const fhir::Node& node, const Constraint& c,
                        const std::string& loc) {
     // Each key once per node. The native checks depend on the node alone,
@@ -1015,6 +1091,27 @@ class Run : public fhirpath::Services, public internal::IssueSink {
              (node.Child("value") != nullptr);
         if (ok || !evaluated_.Insert(&node, c.key_id)) return;
         break;
+      case Constraint::Native::kBdl7:
+      case Constraint::Native::kCsd1: {
+        if (!evaluated_.Insert(&node, c.key_id)) return;
+        std::optional<bool> r = c.native == Constraint::Native::kBdl7
+                                    ? NativeBdl7(node)
+                                    : NativeCsd1(node);
+        if (r.has_value()) {
+          ok = *r;
+          break;
+        }
+        if (!c.expr) return;
+        const Shared::ConstraintResult& res = EvalConstraint(node, c);
+        if (res.eval_failed) {
+          Add(Severity::kInformation, "informational", "constraint-error",
+              "Constraint " + c.key + " could not be evaluated: " + res.error,
+              loc, &node, plan_);
+          return;
+        }
+        ok = res.ok;
+        break;
+      }
       case Constraint::Native::kNone: {
         if (!evaluated_.Insert(&node, c.key_id)) return;
         if (!c.expr) {
