@@ -170,11 +170,18 @@ struct Validator::Impl {
 
 namespace {
 
+// Hash of a pointer and a second value (murmur3's finalizer: pointers
+// share their low and high bits, so they need a full mix before masking).
 size_t Mix(const void* a, size_t b) {
-  uint64_t h = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a)) *
-               0x9E3779B97F4A7C15ull;
-  h ^= b + 0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
-  return static_cast<size_t>(h ^ (h >> 31));
+  uint64_t x = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a));
+  x ^= (static_cast<uint64_t>(b) * 0x9E3779B97F4A7C15ull) >> 7 |
+       (static_cast<uint64_t>(b) << 57);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return static_cast<size_t>(x);
 }
 
 struct PtrPairHash {
