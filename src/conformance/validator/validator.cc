@@ -203,6 +203,52 @@ using NodePlan = std::pair<const fhir::Node*, const Plan*>;
 // An insert-only set of pointer pairs (the first never null), with open
 // addressing: no allocation per element, unlike std::unordered_set, which
 // made the validator's bookkeeping cost more than its checks.
+// A FHIRPath location ("Observation.component[2].code"), built as text
+// only when an issue needs it: a step refers to its parent's Loc, which
+// must outlive it (they live on the stack of the walk).
+class Loc {
+ public:
+  // The location of a resource: `text` must outlive the Loc.
+  static Loc Root(const std::string& text) {
+    Loc l;
+    l.root_ = &text;
+    return l;
+  }
+  // `parent` + "." + `name`, and "[index]" when index >= 0.
+  static Loc Child(const Loc& parent, std::string_view name, int index) {
+    Loc l;
+    l.parent_ = &parent;
+    l.name_ = name;
+    l.index_ = index;
+    return l;
+  }
+  std::string Str() const {
+    std::string out;
+    Append(&out);
+    return out;
+  }
+
+ private:
+  void Append(std::string* out) const {
+    if (root_ != nullptr) {
+      out->append(*root_);
+      return;
+    }
+    parent_->Append(out);
+    out->push_back('.');
+    out->append(name_);
+    if (index_ >= 0) {
+      out->push_back('[');
+      out->append(std::to_string(index_));
+      out->push_back(']');
+    }
+  }
+  const std::string* root_ = nullptr;
+  const Loc* parent_ = nullptr;
+  std::string_view name_;
+  int index_ = -1;
+};
+
 class PairSet {
  public:
   // Adds (a, b); false if it was there already. `a` must not be null.
@@ -461,7 +507,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   // ---- entry points -----------------------------------------------------
   void ValidateRoot(const std::string& loc) {
-    ValidateResource(root_, loc, nullptr, true);
+    ValidateResource(root_, Loc::Root(loc), nullptr, true);
   }
 
   bool Conforms(const fhir::Node& resource, const Plan& plan) {
@@ -488,7 +534,8 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     Run sub(impl_, root_, options_, sub_depth, shared_);
     sub.resource_ = &resource;
     sub.container_ = &resource;
-    sub.ValidatePlan(resource, plan, resource.resource_type(), nullptr);
+    sub.ValidatePlan(resource, plan, Loc::Root(resource.resource_type()),
+                     nullptr);
     bool ok = !sub.issues.HasErrors();
     conforms_cache_[key] = ok;
     max_call_ = std::max(max_call_, sub.max_call_);
@@ -524,7 +571,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
  private:
-  void ValidateResource(const fhir::Node& res, const std::string& loc,
+  void ValidateResource(const fhir::Node& res, const Loc& loc,
                         const ElemDef* holder, bool is_root) {
     const fhir::Node* saved = resource_;
     const fhir::Node* saved_container = container_;
@@ -534,7 +581,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     const Plan* base = TypePlan(rt);
     if (base == nullptr) {
       Add(Severity::kError, "structure", "resource-unknown",
-          "Unknown resource type '" + Clip(rt) + "'", loc, &res, nullptr);
+          "Unknown resource type '" + Clip(rt) + "'", loc.Str(), &res, nullptr);
       resource_ = saved;
       container_ = saved_container;
       return;
@@ -551,7 +598,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                   " in meta.profile is not loaded (" + err +
                   "); the resource was checked against its base definition "
                   "only",
-              loc + ".meta.profile", p, nullptr);
+              loc.Str() + ".meta.profile", p, nullptr);
           continue;
         }
         ValidateTypedProfile(res, *plan, loc);
@@ -564,7 +611,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         if (plan == nullptr) {
           Add(Severity::kError, "not-found", "profile-unknown",
               "Requested profile " + Clip(url) + " is not loaded (" + err + ")",
-              loc, &res, nullptr);
+              loc.Str(), &res, nullptr);
           continue;
         }
         ValidateTypedProfile(res, *plan, loc);
@@ -576,30 +623,30 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           if (const Plan* plan = GetPlan(p))
             ValidateTypedProfile(res, *plan, loc);
     }
-    if (rt == "Bundle") BundleChecks(res, loc);
+    if (rt == "Bundle") BundleChecks(res, loc.Str());
     if (rt == "Observation" && options_.genomics_checks && depth_ == 0 &&
         internal::IsGenomicVariant(res)) {
-      internal::CheckGenomicVariant(res, loc, this);
+      internal::CheckGenomicVariant(res, loc.Str(), this);
     }
     resource_ = saved;
     container_ = saved_container;
   }
 
   void ValidateTypedProfile(const fhir::Node& res, const Plan& plan,
-                            const std::string& loc) {
+                            const Loc& loc) {
     if (!plan.type.empty() && plan.type != res.resource_type() &&
         plan.type != "Resource" && plan.type != "DomainResource") {
       Add(Severity::kError, "structure", "profile-type-mismatch",
           "Profile is for " + plan.type + " but the resource is a " +
               res.resource_type(),
-          loc, &res, &plan);
+          loc.Str(), &res, &plan);
       return;
     }
     ValidatePlan(res, plan, loc, nullptr);
   }
 
-  void ValidatePlan(const fhir::Node& node, const Plan& plan,
-                    const std::string& loc, const fhir::Node* parent) {
+  void ValidatePlan(const fhir::Node& node, const Plan& plan, const Loc& loc,
+                    const fhir::Node* parent) {
     if (!done_.Insert(&node, &plan)) return;
     const Plan* saved = plan_;
     plan_ = &plan;
@@ -614,9 +661,8 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return node.type()->IsA(code);
   }
 
-  void ValidateElem(const fhir::Node& node, const ElemDef& def,
-                    const std::string& loc, const fhir::Node* parent,
-                    bool is_plan_root) {
+  void ValidateElem(const fhir::Node& node, const ElemDef& def, const Loc& loc,
+                    const fhir::Node* parent, bool is_plan_root) {
     const Plan& plan = *plan_;
     // 1. Type.
     const TypeRef* tr = nullptr;
@@ -636,7 +682,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         Add(Severity::kError, "structure", "type-not-allowed",
             def.path + ": type " + std::string(node.type_name()) +
                 " is not allowed here (allowed: " + allowed + ")",
-            loc, &node, &plan);
+            loc.Str(), &node, &plan);
         return;
       }
     }
@@ -649,7 +695,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         } else if (tr->code != "Extension") {
           Add(Severity::kWarning, "not-found", "profile-unknown",
               def.path + ": type profile " + tr->profiles[0] + " is not loaded",
-              loc, &node, &plan);
+              loc.Str(), &node, &plan);
         }
       } else if (tr->profiles.size() > 1) {
         bool any = false;
@@ -661,7 +707,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
               def.path +
                   ": the element does not conform to any of its "
                   "allowed type profiles",
-              loc, &node, &plan);
+              loc.Str(), &node, &plan);
       }
       if (!tr->target_profiles.empty() && node.type_name() == "Reference")
         CheckReferenceTarget(node, def, *tr, loc);
@@ -669,20 +715,20 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     // 2. Fixed and pattern values.
     if (def.fixed != nullptr && !JsonMatches(node, *def.fixed)) {
       Add(Severity::kError, "value", "fixed-value",
-          def.path + ": value does not match the fixed value required", loc,
-          &node, &plan);
+          def.path + ": value does not match the fixed value required",
+          loc.Str(), &node, &plan);
     }
     if (def.pattern != nullptr && !JsonMatches(node, *def.pattern)) {
       Add(Severity::kError, "value", "pattern-value",
-          def.path + ": value does not match the pattern required", loc, &node,
-          &plan);
+          def.path + ": value does not match the pattern required", loc.Str(),
+          &node, &plan);
     }
     if (def.max_length > 0 && node.has_value() &&
         node.value().size() > static_cast<size_t>(def.max_length)) {
       Add(Severity::kError, "value", "max-length",
           def.path + ": value is longer than maxLength " +
               std::to_string(def.max_length),
-          loc, &node, &plan);
+          loc.Str(), &node, &plan);
     }
     // 3. Binding.
     if (!def.binding_vs.empty() && (def.binding_strength == "required" ||
@@ -715,12 +761,12 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   struct Placed {
     const fhir::Node* node;
-    std::string loc;
+    Loc loc;
   };
 
   void ValidateChildren(const fhir::Node& node,
                         const std::vector<const ElemDef*>& defs,
-                        const std::string& loc) {
+                        const Loc& loc) {
     const Plan& plan = *plan_;
     std::unordered_map<std::string_view, std::vector<const fhir::Node*>> groups;
     for (const fhir::Node& c : node.children())
@@ -736,7 +782,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         Add(Severity::kError, "required", "cardinality-min",
             def->path + ": minimum required = " + std::to_string(def->min) +
                 ", but only found " + std::to_string(n),
-            loc, &node, &plan);
+            loc.Str(), &node, &plan);
       }
       if (n == 0) continue;
       std::vector<Placed> placed;
@@ -744,15 +790,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       for (size_t i = 0; i < n; ++i) {
         const fhir::Node* c = it->second[i];
         bool array = c->def() ? c->def()->is_array : def->max > 1;
-        std::string cl = loc + "." + c->name();
-        if (array) cl += "[" + std::to_string(i) + "]";
-        placed.push_back({c, std::move(cl)});
+        placed.push_back(
+            {c, Loc::Child(loc, c->name(), array ? static_cast<int>(i) : -1)});
       }
       if (n > def->max) {
         Add(Severity::kError, "structure", "cardinality-max",
             def->path + ": maximum allowed = " + std::to_string(def->max) +
                 ", but found " + std::to_string(n),
-            placed[def->max].loc, placed[def->max].node, &plan);
+            placed[def->max].loc.Str(), placed[def->max].node, &plan);
       }
       if (def->slicing) Slice(*def, placed, &node, loc);
       for (const Placed& p : placed) {
@@ -868,7 +913,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
   void Slice(const ElemDef& def, const std::vector<Placed>& nodes,
-             const fhir::Node* parent, const std::string& parent_loc) {
+             const fhir::Node* parent, const Loc& parent_loc) {
     const Plan& plan = *plan_;
     const Slicing& sl = *def.slicing;
     if (def.slices.empty()) return;
@@ -909,7 +954,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
               def.path +
                   ": element does not match any slice and the slicing is "
                   "closed",
-              nodes[i].loc, nodes[i].node, &plan);
+              nodes[i].loc.Str(), nodes[i].node, &plan);
         }
         seen_unmatched = true;
         continue;
@@ -919,13 +964,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
             def.path + ": slice '" + def.slices[which[i]]->slice_name +
                 "' comes after an element that matches no slice, but the "
                 "slicing is openAtEnd",
-            nodes[i].loc, nodes[i].node, &plan);
+            nodes[i].loc.Str(), nodes[i].node, &plan);
       }
       if (sl.ordered && which[i] < last) {
         Add(Severity::kError, "structure", "slice-order",
             def.path + ": slice '" + def.slices[which[i]]->slice_name +
                 "' is out of order (the slicing is ordered)",
-            nodes[i].loc, nodes[i].node, &plan);
+            nodes[i].loc.Str(), nodes[i].node, &plan);
       }
       last = std::max(last, which[i]);
     }
@@ -939,14 +984,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
             def.path + ": slice '" + slice.slice_name + "' has " +
                 std::to_string(mine.size()) + " entries but min is " +
                 std::to_string(slice.min),
-            parent_loc, parent, &plan);
+            parent_loc.Str(), parent, &plan);
       }
       if (mine.size() > slice.max) {
         Add(Severity::kError, "structure", "slice-max",
             def.path + ": slice '" + slice.slice_name + "' has " +
                 std::to_string(mine.size()) + " entries but max is " +
                 std::to_string(slice.max),
-            mine[slice.max].loc, mine[slice.max].node, &plan);
+            mine[slice.max].loc.Str(), mine[slice.max].node, &plan);
       }
       if (slice.slicing && !mine.empty())
         Slice(slice, mine, parent, parent_loc);
@@ -1079,7 +1124,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
   void CheckConstraint(const fhir::Node& node, const Constraint& c,
-                       const std::string& loc) {
+                       const Loc& loc) {
     // Each key once per node. The native checks depend on the node alone,
     // so they are first evaluated and the node marked only when they fail:
     // the same outcome without a set entry for every element.
@@ -1113,7 +1158,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         if (res.eval_failed) {
           Add(Severity::kInformation, "informational", "constraint-error",
               "Constraint " + c.key + " could not be evaluated: " + res.error,
-              loc, &node, plan_);
+              loc.Str(), &node, plan_);
           return;
         }
         ok = res.ok;
@@ -1128,7 +1173,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                 "Constraint " + c.key +
                     " was not checked: its expression cannot be compiled (" +
                     c.compile_error + ")",
-                loc, &node, plan_);
+                loc.Str(), &node, plan_);
           }
           return;
         }
@@ -1136,7 +1181,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         if (res.eval_failed) {
           Add(Severity::kInformation, "informational", "constraint-error",
               "Constraint " + c.key + " could not be evaluated: " + res.error,
-              loc, &node, plan_);
+              loc.Str(), &node, plan_);
           return;
         }
         ok = res.ok;
@@ -1145,12 +1190,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     }
     if (!ok) {
       Add(c.severity, "invariant", "invariant",
-          "Constraint " + c.key + " failed: " + c.human, loc, &node, plan_);
+          "Constraint " + c.key + " failed: " + c.human, loc.Str(), &node,
+          plan_);
     }
   }
 
   void CheckBinding(const fhir::Node& node, const ElemDef& def,
-                    const std::string& loc) {
+                    const Loc& loc) {
     std::string_view tn = node.type_name();
     bool required = def.binding_strength == "required";
     const std::string vs = StripVersion(def.binding_vs);
@@ -1175,7 +1221,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                   ": no code provided, and a code is required from "
                   "the value set " +
                   vs,
-              loc, &node, plan_);
+              loc.Str(), &node, plan_);
         }
         return;
       }
@@ -1186,7 +1232,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kInformation, "informational", "valueset-unknown",
           def.path + ": value set " + vs +
               " is not available locally; the code was not checked",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     bool unknown = false;
@@ -1205,7 +1251,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kInformation, "informational", "code-unchecked",
           def.path + ": the code could not be checked against the value set " +
               vs + " (" + reason + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     std::string shown;
@@ -1216,27 +1262,28 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "code-invalid", "binding-required",
           def.path + ": the code " + shown +
               " is not in the required value set " + vs,
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     } else {
       Add(Severity::kWarning, "code-invalid", "binding-extensible",
           def.path + ": the code " + shown +
               " is not in the extensible value set " + vs,
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     }
   }
 
-  void CheckCoding(const fhir::Node& node, const std::string& loc) {
+  void CheckCoding(const fhir::Node& node, const Loc& loc) {
     std::string_view system = node.ChildValue("system");
     std::string_view code = node.ChildValue("code");
     if (system.empty() || code.empty()) return;
     CodeResult r = impl_.term->CheckCodeSystem(system, code);
     if (r.status == CodeStatus::kInvalid) {
       Add(Severity::kError, "code-invalid", "code-unknown",
-          "Coding: " + r.reason, loc + ".code", node.Child("code"), nullptr);
+          "Coding: " + r.reason, loc.Str() + ".code", node.Child("code"),
+          nullptr);
     }
   }
 
-  void CheckPrimitive(const fhir::Node& node, const std::string& loc) {
+  void CheckPrimitive(const fhir::Node& node, const Loc& loc) {
     std::string_view tn = node.type_name();
     if (tn == "xhtml") return;
     // Resource.id is a System.String in R4's definitions but an id in
@@ -1261,7 +1308,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "value", "primitive-format",
           "The value '" + Clip(node.value()) + "' is not a valid " +
               std::string(tn) + ": " + problem,
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
     }
   }
 
@@ -1292,7 +1339,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
   void CheckExtension(const fhir::Node& node, const fhir::Node* parent,
-                      const std::string& loc) {
+                      const Loc& loc) {
     std::string_view url = node.ChildValue("url");
     if (url.empty()) return;
     if (url.find("://") == std::string_view::npos && url.rfind("urn:", 0) != 0)
@@ -1307,7 +1354,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
               Clip(url) + " is unknown (" +
               (ext ? std::string("not an extension definition") : err) +
               "); its content was not checked",
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
       return;
     }
     if (!ContextAllows(*ext, parent)) {
@@ -1322,13 +1369,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           "extension-context",
           "Extension " + Clip(url) + " is not allowed here (contexts: " + ctxs +
               ")",
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
     }
     ValidatePlan(node, *ext, loc, parent);
   }
 
   void CheckReferenceTarget(const fhir::Node& node, const ElemDef& def,
-                            const TypeRef& tr, const std::string& loc) {
+                            const TypeRef& tr, const Loc& loc) {
     std::string_view ref = node.ChildValue("reference");
     const fhir::Node* target = nullptr;
     std::string type;
@@ -1364,7 +1411,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "structure", "reference-target",
           def.path + ": the reference points to a " + type +
               ", which is not an allowed target (" + list + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     if (target != nullptr && !constraints.empty()) {
@@ -1376,7 +1423,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "structure", "reference-target-profile",
           def.path + ": the referenced " + type +
               " does not conform to any allowed target profile (" + names + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     }
   }
 
@@ -1394,8 +1441,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return (*r)[0].node();
   }
 
+  struct PlacedRef {
+    const fhir::Node* node;
+    std::string loc;
+  };
+
   void CollectReferences(const fhir::Node& n, const std::string& loc,
-                         std::vector<Placed>* out) {
+                         std::vector<PlacedRef>* out) {
     std::unordered_map<std::string_view, size_t> idx;
     for (const fhir::Node& c : n.children()) {
       if (c.is_resource()) continue;  // contained: own scope
@@ -1443,10 +1495,10 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     for (size_t i = 0; i < entries.size(); ++i) {
       const fhir::Node* res = entries[i]->Child("resource");
       if (res == nullptr) continue;
-      std::vector<Placed> refs;
+      std::vector<PlacedRef> refs;
       CollectReferences(
           *res, loc + ".entry[" + std::to_string(i) + "].resource", &refs);
-      for (const Placed& p : refs) {
+      for (const PlacedRef& p : refs) {
         std::string_view ref = p.node->ChildValue("reference");
         if (ref.empty() || ref[0] == '#') continue;
         if (ref.find('?') != std::string_view::npos) {
