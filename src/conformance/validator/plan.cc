@@ -310,6 +310,10 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
           // Compiled also when native: the fallback for unusual input.
           k.expr = Intern(k.expression, &k.compile_error);
           k.cacheable = k.expression.find("conformsTo") == std::string::npos;
+          for (const char* f :
+               {"descendants", "htmlChecks", "resolve", "children", "repeat",
+                "%resource", "%rootResource", "memberOf"})
+            if (k.expression.find(f) != std::string::npos) k.expensive = true;
         } else {
           continue;
         }

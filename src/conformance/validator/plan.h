@@ -57,6 +57,10 @@ struct Constraint {
   // False when the result may depend on the depth of profile checks
   // (conformsTo()), so it must not be reused across nested checks.
   bool cacheable = true;
+  // Worth remembering across nested checks: walks a whole subtree
+  // (descendants(), htmlChecks(), resolve()). Cheap ones are re-evaluated,
+  // which costs less than the cache look-up.
+  bool expensive = false;
   // Invariants the validator checks in C++ rather than through FHIRPath:
   // ele-1 and ext-1 (everywhere), and R4's bdl-7 and csd-1, whose
   // isDistinct() over every entry or concept is quadratic in FHIRPath

@@ -1019,14 +1019,16 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return ctx;
   }
 
-  // Evaluates a compiled invariant on `node`, once per validation for each
-  // focus, %resource and %rootResource.
+  // Evaluates a compiled invariant on `node`. Expensive ones, and those on
+  // a resource, are evaluated once per validation for each focus,
+  // %resource and %rootResource and shared with the nested checks.
   const Shared::ConstraintResult& EvalConstraint(const fhir::Node& node,
                                                  const Constraint& c) {
     Shared::ConstraintKey key{&node, c.expr.get(),
                               resource_ ? resource_ : &root_,
                               container_ ? container_ : &root_};
-    if (c.cacheable) {
+    const bool cache = c.cacheable && (c.expensive || node.is_resource());
+    if (cache) {
       auto it = shared_->constraints.find(key);
       if (it != shared_->constraints.end()) return it->second;
     }
@@ -1040,7 +1042,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
       res.ok = !b.ok() || !b->has_value() || **b;
     }
-    if (!c.cacheable) {
+    if (!cache) {
       uncached_ = std::move(res);
       return uncached_;
     }
