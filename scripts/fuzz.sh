@@ -4,6 +4,9 @@
 # target crashes, leaks or times out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# ccache: hash paths relative to the checkout, so clones in other folders
+# (CI's fresh clone) reuse the cache.
+export CCACHE_BASEDIR=$here CCACHE_NOHASHDIR=1
 secs=${1:-20}
 dir=$here/build-fuzz
 CC=clang CXX=clang++ cmake -S "$here" -B "$dir" -G Ninja \

@@ -16,6 +16,7 @@ debs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   redis-server nodejs npm openssl curl jq python3
+  openjdk-17-jdk-headless maven
 )
 missing=()
 for p in "${debs[@]}"; do

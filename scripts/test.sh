@@ -5,6 +5,8 @@
 #
 # Environment: GENOGATE_FUZZ_SECONDS (default 20) per fuzz target;
 # GENOGATE_SKIP_FUZZ=1 to skip the fuzz step (local iteration only).
+# Java (for the HAPI FHIR test EHR) and node (FHIR package fetch) come from
+# Debian via scripts/setup.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -17,6 +19,9 @@ scripts/build.sh
 
 echo "== tests"
 ctest --test-dir build --output-on-failure --timeout 1500
+
+echo "== test EHR (HAPI FHIR JPA server) smoke"
+scripts/e2e-ehr.sh smoke
 
 if [ "${GENOGATE_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz"

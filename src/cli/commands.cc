@@ -5,6 +5,7 @@ namespace genogate::cli {
 CommandList RegisterAll(CLI::App& app) {
   CommandList list;
   list.push_back(RegisterFormat(app));
+  list.push_back(RegisterConvert(app));
   list.push_back(RegisterFhirPath(app));
   list.push_back(RegisterValidate(app));
   return list;

@@ -23,6 +23,7 @@ CommandList RegisterAll(CLI::App& app);
 
 // One registration function per subcommand.
 Command RegisterFormat(CLI::App& app);
+Command RegisterConvert(CLI::App& app);
 Command RegisterFhirPath(CLI::App& app);
 Command RegisterValidate(CLI::App& app);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/utf8.h"
 #include "fhir/codec.h"
 #include "fhir/internal/typing.h"
 #include "fhir/schema.h"
@@ -338,9 +339,19 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
                      " bytes is larger than the limit of " +
                      std::to_string(options.max_bytes));
   }
-  // RapidJSON's StringStream needs a NUL-terminated buffer; its UTF-8
-  // validation reads up to three continuation bytes without looking for the
-  // terminator, so a truncated sequence at the end must find NULs there.
+  // UTF-8 is checked up front (much faster than RapidJSON's per-character
+  // check, which also reads past a truncated sequence at the end).
+  if (size_t bad = FindInvalidUtf8(text); bad != text.size()) {
+    internal::LineCounter lc(text);
+    uint32_t line, col;
+    lc.At(bad, &line, &col);
+    return Error(ErrorCode::kInvalidInput,
+                 "JSON syntax error at line " + std::to_string(line) +
+                     ", column " + std::to_string(col) +
+                     ": invalid UTF-8 byte sequence");
+  }
+  // RapidJSON's StringStream needs a NUL-terminated buffer (padded so no
+  // look-ahead can leave it).
   std::string buf;
   buf.reserve(text.size() + 8);
   buf.assign(text);
@@ -349,9 +360,8 @@ Result<Document> ParseJson(std::string_view text, const Schema* schema,
   Document doc;
   Builder builder(text, &stream, options, &doc);
   rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
   if (!ok) {
     size_t offset = ok.Offset();

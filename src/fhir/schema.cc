@@ -91,14 +91,14 @@ bool TypeInfo::IsA(std::string_view type_name) const {
 
 const ElementInfo* TypeInfo::FindByJsonName(
     std::string_view json_name, const TypeInfo** chosen_type) const {
-  auto it = by_json_name_.find(std::string(json_name));
+  auto it = by_json_name_.find(json_name);
   if (it == by_json_name_.end()) return nullptr;
   if (chosen_type) *chosen_type = it->second.type;
   return it->second.element;
 }
 
 const ElementInfo* TypeInfo::FindByName(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;
 }
 

@@ -98,8 +98,17 @@ class TypeInfo {
     const ElementInfo* element;
     const TypeInfo* type;
   };
-  std::unordered_map<std::string, JsonEntry> by_json_name_;
-  std::unordered_map<std::string, const ElementInfo*> by_name_;
+  // Heterogeneous lookup: find by string_view without allocating.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  std::unordered_map<std::string, JsonEntry, NameHash, std::equal_to<>>
+      by_json_name_;
+  std::unordered_map<std::string, const ElementInfo*, NameHash, std::equal_to<>>
+      by_name_;
 };
 
 class Schema {

@@ -179,7 +179,7 @@ TEST_F(CodecTest, MalformedJsonGivesLineAndColumn) {
       {"[1,2]", "must be a JSON object"},
       {"\"x\"", "must be a JSON object"},
       {"", "JSON syntax error"},
-      {std::string("{\"resourceType\":\"Pa\xff\"}"), "Invalid encoding"},
+      {std::string("{\"resourceType\":\"Pa\xff\"}"), "invalid UTF-8"},
       {std::string("{\"resourceType\":\"Patient\"}\0x", 28), "NUL"},
   };
   for (const Case& c : cases) {

@@ -187,6 +187,10 @@ struct Ast {
   const FunctionInfo* fn = nullptr;
   uint32_t pos = 0;    // 0-based offset in the expression text
   uint32_t depth = 1;  // height of this subtree
+  // The value does not depend on the focus, $this, $index or $total (only
+  // on literals and %variables), so one evaluation may compute it once and
+  // reuse it (e.g. `%resource.type` inside `entry.all(...)`). Set by Compile.
+  bool context_free = false;
   // Member / variable name; for a member, also a choice-type form helper.
   std::string name;
   // Literal value.

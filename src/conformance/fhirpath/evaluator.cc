@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "conformance/fhirpath/ast.h"
@@ -107,7 +109,6 @@ class Evaluator {
     if (ctx.max_time.count() > 0) {
       deadline_ = std::chrono::steady_clock::now() + ctx.max_time;
     }
-    now_ = ctx.now ? *ctx.now : NowValue();
   }
 
   Result<Collection> Run() {
@@ -208,9 +209,102 @@ class Evaluator {
     return false;
   }
 
-  static void AppendDistinct(Collection* out, const Item& it) {
-    if (!Contains(*out, it)) out->push_back(it);
-  }
+  // Builds a collection without duplicates (by FHIRPath `=`) in linear
+  // time for primitive values: strings, numbers and booleans are keyed by
+  // their canonical text; other items (dates, quantities, complex nodes)
+  // are compared pairwise among themselves, as they can equal no keyed item.
+  class Distinct {
+   public:
+    explicit Distinct(Collection* out) : out_(out) {}
+    // Appends `it` unless an equal item is already there; true if added.
+    bool Add(const Item& it) {
+      if (it.is_node() && !seen_nodes_.insert(it.node()).second) return false;
+      std::string key;
+      if (Key(it, &key)) {
+        if (!keys_.insert(std::move(key)).second) return false;
+      } else {
+        // Complex nodes, dates and quantities: compared only with items
+        // of the same shape hash (equal items always share it).
+        std::vector<size_t>& bucket = slow_[ShapeHash(it)];
+        for (size_t i : bucket) {
+          auto e = ItemsEqual((*out_)[i], it);
+          if (e && *e) return false;
+        }
+        bucket.push_back(out_->size());
+      }
+      out_->push_back(it);
+      return true;
+    }
+
+   private:
+    static bool Key(const Item& it, std::string* key) {
+      if (it.is_node()) {
+        const fhir::Node& n = *it.node();
+        switch (PrimOfNode(n)) {
+          case Prim::kString:
+            *key = "s" + n.value();
+            return true;
+          case Prim::kBoolean:
+            *key = n.value() == "true" ? "b1" : "b0";
+            return true;
+          case Prim::kInteger:
+          case Prim::kDecimal: {
+            auto d = Decimal::Parse(n.value());
+            if (!d) return false;
+            *key = "n" + d->Trimmed().ToString();
+            return true;
+          }
+          default:
+            return false;
+        }
+      }
+      switch (it.kind()) {
+        case Item::Kind::kString:
+          *key = "s" + it.string();
+          return true;
+        case Item::Kind::kBoolean:
+          *key = it.boolean() ? "b1" : "b0";
+          return true;
+        case Item::Kind::kInteger:
+          *key = "n" + std::to_string(it.integer());
+          return true;
+        case Item::Kind::kDecimal:
+          *key = "n" + it.decimal().Trimmed().ToString();
+          return true;
+        default:
+          return false;
+      }
+    }
+
+    // A hash that equal items share: for a complex node, the names of its
+    // descendants and its string values (other primitive values, such as
+    // 1.0 and 1.00, can be equal with different text, so they are left out).
+    static size_t ShapeHash(const Item& it) {
+      if (!it.is_node()) return static_cast<size_t>(it.kind());
+      // Date/time nodes and Quantity-typed nodes can equal system values.
+      std::optional<Item> sys = ToSystem(it);
+      if (sys && !sys->is_node()) return static_cast<size_t>(sys->kind());
+      return NodeHash(*it.node(), 0);
+    }
+    static size_t NodeHash(const fhir::Node& n, int depth) {
+      size_t h = 0x9e3779b97f4a7c15ULL;
+      if (PrimOfNode(n) == Prim::kString)
+        h ^= std::hash<std::string>{}(n.value());
+      if (depth >= 8) return h;
+      for (const fhir::Node& c : n.children()) {
+        if (c.name() == "id") continue;  // ignored by equivalence
+        size_t k =
+            std::hash<std::string>{}(c.name()) ^ (NodeHash(c, depth + 1) << 1);
+        h = (h ^ k) * 0x100000001b3ULL;
+      }
+      return h;
+    }
+
+    Collection* out_;
+    std::unordered_set<const fhir::Node*> seen_nodes_;
+    std::unordered_set<std::string> keys_;
+    std::unordered_map<size_t, std::vector<size_t>> slow_;
+  };
 
   bool IsType(const Item& it, const TypeSpec& t) {
     if (!it.is_node()) {
@@ -264,9 +358,23 @@ class Evaluator {
         out->push_back(it);
         continue;
       }
+      // Hot loop: compare length and first byte before the bytes, and try
+      // the choice form only for choice (or untyped) elements.
+      const size_t len = name.size();
+      if (len == 0) continue;
+      const char first = name[0];
       for (const fhir::Node& c : n->children()) {
-        if (c.name() == name || ChoiceMatches(c, name))
+        const std::string& cn = c.name();
+        if (cn.empty() || cn[0] != first) continue;
+        if (cn.size() == len) {
+          if (std::memcmp(cn.data(), name.data(), len) == 0) {
+            out->push_back(Item::Of(&c));
+          }
+        } else if (cn.size() < len &&
+                   (c.def() == nullptr || c.def()->is_choice) &&
+                   ChoiceMatches(c, name)) {
           out->push_back(Item::Of(&c));
+        }
       }
     }
   }
@@ -275,6 +383,26 @@ class Evaluator {
 
   bool Eval(const Ast& a, const Collection& focus, const Frame& fr,
             Collection* out) {
+    if (a.context_free &&
+        (a.kind == NodeKind::kMember || a.kind == NodeKind::kFunction ||
+         a.kind == NodeKind::kBinary || a.kind == NodeKind::kIndexer)) {
+      // Independent of the focus: computed once per evaluation.
+      auto it = memo_.find(&a);
+      if (it == memo_.end()) {
+        Collection value;
+        if (!EvalNode(a, focus, fr, &value)) return false;
+        it = memo_.emplace(&a, std::move(value)).first;
+      } else if (!Step(a)) {
+        return false;
+      }
+      out->insert(out->end(), it->second.begin(), it->second.end());
+      return true;
+    }
+    return EvalNode(a, focus, fr, out);
+  }
+
+  bool EvalNode(const Ast& a, const Collection& focus, const Frame& fr,
+                Collection* out) {
     if (!Step(a)) return false;
     switch (a.kind) {
       case NodeKind::kLiteral:
@@ -442,9 +570,11 @@ class Evaluator {
     if (!Eval(*a.args[0], focus, fr, &l)) return false;
     if (!Eval(*a.args[1], focus, fr, &r)) return false;
     switch (a.op) {
-      case Op::kUnion:
-        for (const Item& it : l) AppendDistinct(out, it);
-        for (const Item& it : r) AppendDistinct(out, it);
+      case Op::kUnion: {
+        Distinct d(out);
+        for (const Item& it : l) d.Add(it);
+        for (const Item& it : r) d.Add(it);
+      }
         return true;
       case Op::kEq:
       case Op::kNe: {
@@ -686,8 +816,10 @@ class Evaluator {
       case Fn::kWhere:
         return Where(a, in, fr, out, false);
       case Fn::kAll: {
+        Collection one, r;
         for (size_t i = 0; i < in.size(); ++i) {
-          Collection one{in[i]}, r;
+          one.assign(1, in[i]);
+          r.clear();
           Frame f{&one, static_cast<int64_t>(i), fr.total};
           if (!Eval(*a.args[1], one, f, &r)) return false;
           Truth t = ToTruth(*a.args[1], r);
@@ -737,18 +869,22 @@ class Evaluator {
       case Fn::kCount:
         out->push_back(Item::Integer(static_cast<int64_t>(in.size())));
         return true;
-      case Fn::kDistinct:
-        for (const Item& it : in) AppendDistinct(out, it);
+      case Fn::kDistinct: {
+        Distinct d(out);
+        for (const Item& it : in) d.Add(it);
+      }
         return true;
       case Fn::kIsDistinct: {
         Collection d;
-        for (const Item& it : in) AppendDistinct(&d, it);
+        Distinct dd(&d);
+        for (const Item& it : in) dd.Add(it);
         PushBool(out, d.size() == in.size());
         return true;
       }
       case Fn::kSelect: {
+        Collection one;
         for (size_t i = 0; i < in.size(); ++i) {
-          Collection one{in[i]};
+          one.assign(1, in[i]);
           Frame f{&one, static_cast<int64_t>(i), fr.total};
           if (!Eval(*a.args[1], one, f, out)) return false;
         }
@@ -809,15 +945,16 @@ class Evaluator {
       case Fn::kCombine: {
         Collection other;
         if (!EvalArg(a, 1, *fr.this_coll, fr, &other)) return false;
+        Distinct d(out);
         if (fn == Fn::kCombine) {
           out->insert(out->end(), in.begin(), in.end());
           out->insert(out->end(), other.begin(), other.end());
         } else if (fn == Fn::kUnion) {
-          for (const Item& it : in) AppendDistinct(out, it);
-          for (const Item& it : other) AppendDistinct(out, it);
+          for (const Item& it : in) d.Add(it);
+          for (const Item& it : other) d.Add(it);
         } else if (fn == Fn::kIntersect) {
           for (const Item& it : in) {
-            if (Contains(other, it)) AppendDistinct(out, it);
+            if (Contains(other, it)) d.Add(it);
           }
         } else {
           for (const Item& it : in) {
@@ -881,6 +1018,7 @@ class Evaluator {
       case Fn::kChildren:
         for (const Item& it : in) {
           if (!it.is_node()) continue;
+          out->reserve(out->size() + it.node()->children().size());
           for (const fhir::Node& c : it.node()->children())
             out->push_back(Item::Of(&c));
         }
@@ -894,10 +1032,10 @@ class Evaluator {
         return true;
       }
       case Fn::kNow:
-        out->push_back(Item::Temporal(now_));
+        out->push_back(Item::Temporal(Now()));
         return true;
       case Fn::kToday: {
-        DateTimeValue d = now_;
+        DateTimeValue d = Now();
         d.kind = DateTimeValue::Kind::kDate;
         d.precision = DateTimeValue::Precision::kDay;
         d.has_tz = false;
@@ -905,7 +1043,7 @@ class Evaluator {
         return true;
       }
       case Fn::kTimeOfDay: {
-        DateTimeValue t = now_;
+        DateTimeValue t = Now();
         t.kind = DateTimeValue::Kind::kTime;
         t.has_tz = false;
         out->push_back(Item::Temporal(t));
@@ -1011,8 +1149,10 @@ class Evaluator {
 
   bool Where(const Ast& a, const Collection& in, const Frame& fr,
              Collection* out, bool stop_at_first) {
+    Collection one, r;
     for (size_t i = 0; i < in.size(); ++i) {
-      Collection one{in[i]}, r;
+      one.assign(1, in[i]);
+      r.clear();
       Frame f{&one, static_cast<int64_t>(i), fr.total};
       if (!Eval(*a.args[1], one, f, &r)) return false;
       Truth t = ToTruth(*a.args[1], r);
@@ -1597,7 +1737,13 @@ class Evaluator {
   const EvalContext& ctx_;
   uint64_t steps_ = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  DateTimeValue now_;
+  std::optional<DateTimeValue> now_;                 // computed on first use
+  std::unordered_map<const Ast*, Collection> memo_;  // context-free values
+
+  const DateTimeValue& Now() {
+    if (!now_) now_ = ctx_.now ? *ctx_.now : NowValue();
+    return *now_;
+  }
   ErrorCode error_code_ = ErrorCode::kInvalidInput;
   std::string error_;
 };

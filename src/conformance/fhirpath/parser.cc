@@ -606,7 +606,64 @@ class Parser {
     if (Peek().kind != Tok::kEnd) {
       return Fail(Peek(), "expected an operator or end of expression");
     }
+    MarkContextFree(e.get());
     return e;
+  }
+
+  // Computes Ast::context_free bottom-up (recursion bounded by max_depth).
+  static bool MarkContextFree(Ast* a) {
+    if (a == nullptr) return false;
+    bool args_free = true;
+    for (size_t i = 0; i < a->args.size(); ++i) {
+      if (!MarkContextFree(a->args[i].get())) args_free = false;
+    }
+    bool target_free =
+        !a->args.empty() && a->args[0] && a->args[0]->context_free;
+    switch (a->kind) {
+      case NodeKind::kLiteral:
+      case NodeKind::kEmpty:
+      case NodeKind::kVariable:
+      case NodeKind::kResourceVar:
+      case NodeKind::kRootResourceVar:
+      case NodeKind::kContextVar:
+        a->context_free = true;
+        break;
+      case NodeKind::kThis:
+      case NodeKind::kIndex:
+      case NodeKind::kTotal:
+        a->context_free = false;
+        break;
+      case NodeKind::kMember:
+        a->context_free = target_free;
+        break;
+      case NodeKind::kFunction: {
+        // No target: applies to the focus. trace() has an effect per call.
+        if (!target_free || a->fn->fn == Fn::kTrace) {
+          a->context_free = false;
+          break;
+        }
+        bool free = true;
+        if (!a->fn->lazy_args) {
+          // Other arguments are evaluated against the enclosing $this.
+          for (size_t i = 1; i < a->args.size(); ++i) {
+            if (!a->args[i]->context_free) free = false;
+          }
+        }
+        // Lazy arguments (where, select, all, ...) see only the target's
+        // items, so they cannot depend on the enclosing focus; aggregate's
+        // initial value is evaluated against the enclosing focus.
+        if (a->fn->fn == Fn::kAggregate && a->args.size() > 2 &&
+            !a->args[2]->context_free) {
+          free = false;
+        }
+        a->context_free = free;
+        break;
+      }
+      default:  // indexer, unary, binary, type operators
+        a->context_free = args_free;
+        break;
+    }
+    return a->context_free;
   }
 
   bool limit_hit() const { return limit_hit_; }

@@ -7,7 +7,7 @@
 //
 // Conventions:
 // - Coordinates are stored as the IG recommends for exact-start-end:
-//   0-based interval counting ("LA30102-0"), i.e. VCF POS-1 .. POS-1+len(REF)
+//   0-based interval counting (LOINC LA30100-4), i.e. VCF POS-1 .. POS-1+len(REF)
 //   for simple variants. `coordinate_system` records what was used.
 // - Text fields keep the lab's exact text (a frequency "0.4500" stays so).
 // - Empty string / nullopt means "not given"; the builder omits it.
@@ -147,7 +147,7 @@ struct GenomicReportInput {
   Coding specimen_type;
   std::string specimen_collected;  // dateTime
   std::string sample_name;         // VCF sample column
-  std::string issued;              // instant; builder uses the clock if empty
+  std::string issued;  // instant; else BuildOptions::issued; else omitted
   std::string effective;           // dateTime
   std::string report_status = "final";  // final | amended | corrected | preliminary
   Coding report_code;               // default LOINC 51969-4 Genetic analysis report

@@ -501,8 +501,8 @@ TEST_F(FhirPathEval, Budgets) {
   base.max_steps = 50;
   std::string r = Eval("descendants().count()", kPatient, &base);
   EXPECT_EQ(r, "[35]");
-  r = Eval("(1 | 2 | 3 | 4 | 5).select((1 | 2 | 3 | 4 | 5).select($this + 1))",
-           kPatient, &base);
+  r = Eval("descendants().select($this.descendants()).count()", kPatient,
+           &base);
   EXPECT_NE(r.find("step budget of 50 exhausted"), std::string::npos) << r;
 }
 

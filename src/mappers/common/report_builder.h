@@ -1,0 +1,132 @@
+// The one FHIR builder: a neutral GenomicReportInput becomes a FHIR R4
+// transaction Bundle of Genomics Reporting IG 3.0.0 resources.
+//
+// What is built (each resource with meta.profile set to its IG profile):
+//   - Patient            conditional create on the lab's patient identifier;
+//                        name / birthDate / gender only when given.
+//   - Specimen           when input.specimen is set.
+//   - GenomicStudy and GenomicStudyAnalysis (Procedure, IG 3.0.0 R4 form):
+//                        build, method, source class, regions studied.
+//   - one Variant Observation per VariantCall (components per the IG's
+//     slices: gene, assembly, chromosome, ref seqs, coordinates, alleles,
+//     HGVS, change type, source class, frequency, depth, allelic state,
+//     variation codes, copy number, and the call's ExtraComponents);
+//   - one DiagnosticImplication per Classification and one
+//     MolecularConsequence per Consequence (derivedFrom their variant);
+//   - one SequencePhaseRelationship per PhaseRelation;
+//   - the genomic-report DiagnosticReport (identifier = the accession).
+//
+// Idempotence. Every entry is a conditional create (request.method POST,
+// request.ifNoneExist "identifier=<system>|<value>"). Identifiers are
+// deterministic: system "urn:genogate:lab:<lab-slug>", value derived from the
+// accession and, for a variant, "chrom:start:ref:alt"; so posting the same
+// submission twice creates nothing the second time. References to the
+// patient are conditional ("Patient?identifier=<system>|<value>"); other
+// references use the entries' fullUrl "urn:uuid:<name-based UUID>" (UUID
+// version 5 over the identifier), which a transaction resolves.
+//
+// Determinism: no clock and no randomness. The same input and options give
+// the same Bundle, byte for byte, once written.
+//
+// Thread-safety: BuildReportBundle is reentrant; the Schema may be shared.
+#ifndef GENOGATE_MAPPERS_COMMON_REPORT_BUILDER_H_
+#define GENOGATE_MAPPERS_COMMON_REPORT_BUILDER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "fhir/element.h"
+#include "fhir/schema.h"
+#include "mappers/common/genomic_report.h"
+
+namespace genogate::mappers {
+
+// IG 3.0.0 profile canonicals.
+inline constexpr std::string_view kProfileBase =
+    "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/";
+
+struct BuildOptions {
+  // DiagnosticReport/Observation.issued when input.issued is empty (an
+  // instant, e.g. "2024-05-01T10:00:00Z"). When both are empty, issued is
+  // omitted: the builder never reads the clock.
+  std::string issued;
+  // Prefix of the per-lab identifier system; the lab slug (input.lab_name,
+  // else input.lab_identifier.value, else "default", lower-cased, characters
+  // outside [a-z0-9-] replaced by '-') is appended.
+  std::string identifier_system_prefix = "urn:genogate:lab:";
+  // Makes the fullUrl of an entry from its deterministic key (the
+  // identifier "system|value"). Must be deterministic and injective in
+  // practice. Default: "urn:uuid:" + UUID v5 (SHA-1) of the key.
+  std::function<std::string(std::string_view key)> full_url_for_key;
+  // Build the GenomicStudy / GenomicStudyAnalysis Procedures.
+  bool include_study = true;
+};
+
+// Receives each finished Bundle.entry (fullUrl, resource, request), typed
+// against the schema and in definition order. A non-ok Status stops the
+// build and is returned by the builder call that emitted the entry.
+using EntrySink = std::function<Status(fhir::Node entry)>;
+
+// The builder in streaming form, so a very large report (a whole-genome VCF)
+// can be written entry by entry (e.g. as NDJSON) without holding every
+// variant. Memory grows only by one key and one fullUrl per variant.
+//
+//   ReportStreamBuilder b(header, options, schema, sink);
+//   b.Begin();                    // Patient, Specimen, study, analysis
+//   b.AddVariant(call);           // the variant, its implications and
+//                                 // consequences; repeat
+//   b.AddPhaseRelation(rel);      // indexes count AddVariant calls from 0
+//   b.Finish();                   // the DiagnosticReport (result = all)
+//
+// `report` supplies everything but variants and phase relations (which are
+// ignored); it and `options` must outlive the builder. Errors as
+// BuildReportBundle; kInternal when the calls are out of order. Entries
+// come out in the same order as in BuildReportBundle's Bundle.
+class ReportStreamBuilder {
+ public:
+  ReportStreamBuilder(const GenomicReportInput& report,
+                      const BuildOptions& options, const fhir::Schema& schema,
+                      EntrySink sink);
+  ~ReportStreamBuilder();
+  ReportStreamBuilder(const ReportStreamBuilder&) = delete;
+  ReportStreamBuilder& operator=(const ReportStreamBuilder&) = delete;
+
+  Status Begin();
+  Status AddVariant(const VariantCall& call);
+  Status AddPhaseRelation(const PhaseRelation& relation);
+  Status Finish();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds the transaction Bundle (ReportStreamBuilder over the whole input,
+// entries collected). Errors (kInvalidInput): no patient
+// identifier value, no accession value, a phase relation pointing outside
+// `variants`, a numeric text (allele frequency, extra quantity) that is not
+// a decimal. The messages name the field and the variant's
+// source_location, never a patient identifier or name.
+// kInternal if the schema lacks an element the builder uses (definitions
+// not loaded).
+Result<fhir::Node> BuildReportBundle(const GenomicReportInput& input,
+                                     const BuildOptions& options,
+                                     const fhir::Schema& schema);
+
+// The deterministic identifier system for a lab (see BuildOptions).
+std::string LabIdentifierSystem(const GenomicReportInput& input,
+                                const BuildOptions& options);
+
+// The variant key used in identifiers: "chrom:start:ref:alt" (alt is the
+// symbolic ALT when there is no sequence ALT; start is "" when unknown).
+std::string VariantKey(const VariantCall& call);
+
+// "urn:uuid:" + RFC 4122 version-5 UUID of `name` in genogate's namespace.
+std::string NameBasedUrnUuid(std::string_view name);
+
+}  // namespace genogate::mappers
+
+#endif  // GENOGATE_MAPPERS_COMMON_REPORT_BUILDER_H_

@@ -1,0 +1,206 @@
+// genogate convert, run as the built binary: a VCF becomes a transaction
+// Bundle that parses against the real definitions; malformed input exits 1
+// with the line on standard error and writes nothing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "base/file.h"
+#include "fhir/codec.h"
+#include "fhir/package.h"
+#include "fhir/schema.h"
+#include "testing/test_env.h"
+
+namespace genogate {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string err;
+};
+
+class ConvertCommandTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    packages_ = std::move(set).value().release();
+    schema_ = new fhir::Schema(packages_);
+  }
+  static void TearDownTestSuite() {
+    delete schema_;
+    delete packages_;
+  }
+
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "gg-convert-XXXXXX");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs genogate convert with `args`; captures standard error.
+  CommandRun Convert(const std::string& args) {
+    std::string err_path = (dir_ / "stderr.txt").string();
+    std::string cmd = genogate::testing::BinaryDir() + "/genogate convert " +
+                      args + " 2>'" + err_path + "'";
+    int status = std::system(cmd.c_str());
+    CommandRun r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Result<std::string> err = ReadFile(err_path, 1 << 20);
+    if (err.ok()) r.err = *err;
+    return r;
+  }
+
+  static std::string Vcf(const std::string& name) {
+    return "'" + genogate::testing::DataDir() + "/vcf/" + name + "'";
+  }
+  std::string Out(const std::string& name) const {
+    return (dir_ / name).string();
+  }
+  static std::string Ids() {
+    return " --from vcf --patient 'urn:oid:1.2.3|MRN-5' --accession "
+           "'urn:oid:1.2.4|ACC-77' --lab 'Test Lab' --specimen "
+           "'urn:oid:1.2.5|SP-9'";
+  }
+
+  static size_t CountProfile(const fhir::Node& bundle,
+                             std::string_view suffix) {
+    size_t n = 0;
+    for (const fhir::Node* e : bundle.Children("entry")) {
+      const fhir::Node* meta = e->Child("resource")->Child("meta");
+      if (meta && meta->ChildValue("profile").ends_with(suffix)) ++n;
+    }
+    return n;
+  }
+
+  fs::path dir_;
+  static fhir::PackageSet* packages_;
+  static fhir::Schema* schema_;
+};
+fhir::PackageSet* ConvertCommandTest::packages_ = nullptr;
+fhir::Schema* ConvertCommandTest::schema_ = nullptr;
+
+TEST_F(ConvertCommandTest, VcfBecomesBundleOfVariantObservations) {
+  CommandRun r = Convert(Vcf("snv_indel.vcf") + Ids() +
+                         " --source-class germline -o '" + Out("b.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("b.json"), 64 << 20);
+  ASSERT_TRUE(text.ok());
+  Result<fhir::Document> d = fhir::ParseJson(*text, schema_);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->issues.empty()) << d->issues.ToText();
+  EXPECT_EQ(d->root.resource_type(), "Bundle");
+  EXPECT_EQ(d->root.ChildValue("type"), "transaction");
+  // 13 data lines: one no-call, one record with two ALTs in the sample,
+  // one 0/1 record with a second ALT not in the sample -> 12 variants.
+  EXPECT_EQ(CountProfile(d->root, "/variant"), 12u);
+  EXPECT_EQ(CountProfile(d->root, "/sequence-phase-relationship"), 1u);
+  EXPECT_EQ(CountProfile(d->root, "/genomic-report"), 1u);
+  EXPECT_FALSE(fs::exists(Out("b.json.outcome.json")));
+
+  // The same input again gives the same bytes (idempotent identifiers).
+  CommandRun again =
+      Convert(Vcf("snv_indel.vcf") + Ids() + " --source-class germline -o '" +
+              Out("b2.json") + "'");
+  ASSERT_EQ(again.exit_code, 0);
+  Result<std::string> text2 = ReadFile(Out("b2.json"), 64 << 20);
+  ASSERT_TRUE(text2.ok());
+  EXPECT_EQ(*text, *text2);
+}
+
+TEST_F(ConvertCommandTest, RegionsAndPassOnlyFilter) {
+  CommandRun r =
+      Convert(Vcf("snv_indel.vcf") + Ids() + " --pass-only --regions " +
+              Vcf("bed/panel.bed") + " --studied " + Vcf("bed/panel.bed") +
+              " -o '" + Out("f.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("f.json"), 64 << 20);
+  ASSERT_TRUE(text.ok());
+  Result<fhir::Document> d = fhir::ParseJson(*text, schema_);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->issues.empty()) << d->issues.ToText();
+  EXPECT_EQ(CountProfile(d->root, "/variant"), 3u);
+  EXPECT_THAT(*text, HasSubstr("genomic-study-analysis-regions"));
+}
+
+TEST_F(ConvertCommandTest, NdjsonWritesOneResourcePerLine) {
+  CommandRun r = Convert(Vcf("vep.vcf") + Ids() + " --ndjson -o '" +
+                         Out("n.ndjson") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("n.ndjson"), 64 << 20);
+  ASSERT_TRUE(text.ok());
+  std::istringstream lines(*text);
+  std::string line;
+  size_t n = 0, variants = 0;
+  while (std::getline(lines, line)) {
+    Result<fhir::Document> d = fhir::ParseJson(line, schema_);
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    EXPECT_TRUE(d->issues.empty()) << d->issues.ToText();
+    if (line.find("StructureDefinition/variant\"") != std::string::npos) {
+      ++variants;
+    }
+    ++n;
+  }
+  EXPECT_GT(n, variants);
+  EXPECT_EQ(variants, 7u);  // 5 records, two with two ALTs in the sample
+}
+
+TEST_F(ConvertCommandTest, MalformedVcfExitsOneWithLineAndWritesNothing) {
+  CommandRun r = Convert(Vcf("malformed/pos_not_integer.vcf") + Ids() +
+                         " -o '" + Out("bad.json") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("line 13"));
+  EXPECT_THAT(r.err, HasSubstr("12a"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("MRN-5")));
+  EXPECT_FALSE(fs::exists(Out("bad.json")));
+  EXPECT_FALSE(fs::exists(Out("bad.json.outcome.json")));
+}
+
+TEST_F(ConvertCommandTest, MalformedVcfWithNdjsonLeavesNoFile) {
+  CommandRun r = Convert(Vcf("malformed/pos_not_integer.vcf") + Ids() +
+                         " --ndjson -o '" + Out("bad.ndjson") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("line 13"));
+  // Neither the output nor the streamed temporary file is left behind.
+  for (const fs::directory_entry& e : fs::directory_iterator(dir_)) {
+    EXPECT_THAT(e.path().filename().string(), HasSubstr("stderr"));
+  }
+}
+
+TEST_F(ConvertCommandTest, KeepGoingWritesOutcomeBesideOutput) {
+  CommandRun r = Convert(Vcf("malformed/pos_not_integer.vcf") + Ids() +
+                         " --keep-going -o '" + Out("k.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(Out("k.json")));
+  Result<std::string> outcome = ReadFile(Out("k.json.outcome.json"), 1 << 20);
+  ASSERT_TRUE(outcome.ok());
+  Result<fhir::Document> d = fhir::ParseJson(*outcome, schema_);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->issues.empty()) << d->issues.ToText();
+  EXPECT_EQ(d->root.resource_type(), "OperationOutcome");
+  EXPECT_EQ(d->root.Children("issue").size(), 1u);
+  EXPECT_THAT(*outcome, HasSubstr("line 13"));
+}
+
+TEST_F(ConvertCommandTest, MissingPatientIsAUsageError) {
+  CommandRun r =
+      Convert(Vcf("snv_indel.vcf") + " --from vcf --accession 'x|y' -o '" +
+              Out("p.json") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--patient"));
+  EXPECT_FALSE(fs::exists(Out("p.json")));
+}
+
+}  // namespace
+}  // namespace genogate
