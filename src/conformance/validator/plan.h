@@ -62,9 +62,9 @@ struct Constraint {
   // which costs less than the cache look-up.
   bool expensive = false;
   // Invariants the validator checks in C++ rather than through FHIRPath:
-  // ele-1 and ext-1 (everywhere), and R4's bdl-7 and csd-1, whose
-  // isDistinct() over every entry or concept is quadratic in FHIRPath
-  // (only when the expression is R4's, word for word).
+  // ele-1 and ext-1 (everywhere), and R4's bdl-7 and csd-1, an isDistinct()
+  // over every entry or concept (only when the expression is R4's, word for
+  // word; FHIRPath remains the fallback for unusual input).
   enum class Native {
     kNone,
     kEle1,
