@@ -1,5 +1,6 @@
 #include "conformance/validator/plan.h"
 
+#include <mutex>
 #include <unordered_map>
 
 namespace genogate::conformance::internal {
@@ -131,6 +132,90 @@ const ElemDef* FindTarget(const ElemDef* slice, const std::string& path,
   return cur;
 }
 
+// The compiled form of a FHIRPath expression, shared by all plans: the
+// same invariant (dom-3, ele-1, ...) appears in hundreds of definitions.
+// Null with `error` set if it does not compile. Thread-safe.
+std::shared_ptr<const fhirpath::Expression> Intern(const std::string& text,
+                                                   std::string* error) {
+  struct Entry {
+    std::shared_ptr<const fhirpath::Expression> expr;
+    std::string error;
+  };
+  static std::mutex* mu = new std::mutex;
+  static auto* table = new std::unordered_map<std::string, Entry>;
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    auto it = table->find(text);
+    if (it != table->end()) {
+      *error = it->second.error;
+      return it->second.expr;
+    }
+  }
+  Entry e;
+  Result<fhirpath::Expression> ex = fhirpath::Compile(text);
+  if (ex.ok()) {
+    e.expr =
+        std::make_shared<const fhirpath::Expression>(std::move(ex).value());
+  } else {
+    e.error = ex.error().message();
+  }
+  std::lock_guard<std::mutex> lock(*mu);
+  auto [it, inserted] = table->emplace(text, std::move(e));
+  *error = it->second.error;
+  return it->second.expr;
+}
+
+// A stable pointer for a constraint key, the same for equal keys: the
+// validator checks each key once per element, whichever plans carry it.
+// Thread-safe.
+const std::string* InternKey(const std::string& key) {
+  static std::mutex* mu = new std::mutex;
+  static auto* keys =
+      new std::unordered_map<std::string, std::unique_ptr<std::string>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  auto& slot = (*keys)[key];
+  if (!slot) slot = std::make_unique<std::string>(key);
+  return slot.get();
+}
+
+// The steps of a discriminator path made only of element names
+// ("code", "coding.system"); empty if it uses anything else (functions,
+// type names, $this, indexers).
+std::vector<std::string> SimpleSteps(const std::string& path) {
+  std::vector<std::string> steps;
+  std::string cur;
+  for (char c : path) {
+    if (c == '.') {
+      if (cur.empty()) return {};
+      steps.push_back(std::move(cur));
+      cur.clear();
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return {};
+    cur.push_back(c);
+  }
+  if (cur.empty()) return {};
+  steps.push_back(std::move(cur));
+  for (const std::string& s : steps) {
+    // An upper-case first step is a type test in FHIRPath; keywords are
+    // not element names.
+    if (!(s[0] >= 'a' && s[0] <= 'z')) return {};
+    if (s == "and" || s == "or" || s == "xor" || s == "implies" || s == "is" ||
+        s == "as" || s == "in" || s == "contains" || s == "div" || s == "mod" ||
+        s == "true" || s == "false")
+      return {};
+  }
+  return steps;
+}
+
+constexpr std::string_view kBdl7 =
+    "(type = 'history') or entry.where(fullUrl.exists())"
+    ".select(fullUrl&resource.meta.versionId).isDistinct()";
+constexpr std::string_view kCsd1 =
+    "concept.code.combine($this.descendants().concept.code).isDistinct()";
+
 Severity SeverityOf(const std::string& s) {
   if (s == "warning") return Severity::kWarning;
   if (s == "information") return Severity::kInformation;
@@ -209,6 +294,7 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
       for (const auto& c : cs->GetArray()) {
         Constraint k;
         k.key = Str(c, "key");
+        k.key_id = InternKey(k.key);
         k.severity = SeverityOf(Str(c, "severity"));
         k.human = Str(c, "human");
         k.expression = Str(c, "expression");
@@ -217,13 +303,17 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
         } else if (k.key == "ext-1") {
           k.native = Constraint::Native::kExt1;
         } else if (!k.expression.empty()) {
-          Result<fhirpath::Expression> ex = fhirpath::Compile(k.expression);
-          if (ex.ok()) {
-            k.expr = std::make_shared<const fhirpath::Expression>(
-                std::move(ex).value());
-          } else {
-            k.compile_error = ex.error().message();
-          }
+          if (k.key == "bdl-7" && k.expression == kBdl7)
+            k.native = Constraint::Native::kBdl7;
+          if (k.key == "csd-1" && k.expression == kCsd1)
+            k.native = Constraint::Native::kCsd1;
+          // Compiled also when native: the fallback for unusual input.
+          k.expr = Intern(k.expression, &k.compile_error);
+          k.cacheable = k.expression.find("conformsTo") == std::string::npos;
+          for (const char* f :
+               {"descendants", "htmlChecks", "resolve", "children", "repeat",
+                "%resource", "%rootResource", "memberOf"})
+            if (k.expression.find(f) != std::string::npos) k.expensive = true;
         } else {
           continue;
         }
@@ -251,10 +341,9 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
                                           : Discriminator::Kind::kValue;
           disc.path = Str(d, "path");
           if (disc.path != "$this") {
-            Result<fhirpath::Expression> ex = fhirpath::Compile(disc.path);
-            if (ex.ok())
-              disc.expr = std::make_shared<const fhirpath::Expression>(
-                  std::move(ex).value());
+            std::string error;
+            disc.expr = Intern(disc.path, &error);
+            disc.steps = SimpleSteps(disc.path);
           }
           s.discriminators.push_back(std::move(disc));
         }
@@ -314,6 +403,12 @@ Result<std::unique_ptr<Plan>> CompilePlan(const fhir::JsonValue& sd) {
   if (plan->root == nullptr) {
     return Error(ErrorCode::kInvalidInput,
                  "StructureDefinition " + plan->url + " has no root element");
+  }
+  for (auto& d : plan->elems) {
+    if (!d->slice_name.empty() || d->slice_owner != nullptr ||
+        d->children.empty())
+      continue;
+    plan->by_path.emplace(d->path, d.get());  // the first one wins
   }
   // Discriminator targets for each slice.
   for (auto& d : plan->elems) {

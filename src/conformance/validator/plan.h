@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/issue.h"
@@ -29,6 +30,10 @@ struct Discriminator {
   std::string path;
   // Null for "$this".
   std::shared_ptr<const fhirpath::Expression> expr;
+  // When the path is a plain dot path of element names ("code",
+  // "coding.system"), its steps: the validator then walks the children
+  // itself instead of evaluating `expr`. Empty otherwise.
+  std::vector<std::string> steps;
 };
 
 struct Slicing {
@@ -40,12 +45,33 @@ struct Slicing {
 
 struct Constraint {
   std::string key;
+  // The same pointer for every constraint with this key in every plan.
+  const std::string* key_id = nullptr;
   Severity severity = Severity::kError;
   std::string human;
   std::string expression;
-  std::shared_ptr<const fhirpath::Expression> expr;  // null: not compiled
+  // Null: not compiled. Shared by every plan with the same expression text,
+  // so the pointer identifies the expression across plans.
+  std::shared_ptr<const fhirpath::Expression> expr;
   std::string compile_error;
-  enum class Native { kNone, kEle1, kExt1 } native = Native::kNone;
+  // False when the result may depend on the depth of profile checks
+  // (conformsTo()), so it must not be reused across nested checks.
+  bool cacheable = true;
+  // Worth remembering across nested checks: walks a whole subtree
+  // (descendants(), htmlChecks(), resolve()). Cheap ones are re-evaluated,
+  // which costs less than the cache look-up.
+  bool expensive = false;
+  // Invariants the validator checks in C++ rather than through FHIRPath:
+  // ele-1 and ext-1 (everywhere), and R4's bdl-7 and csd-1, an isDistinct()
+  // over every entry or concept (only when the expression is R4's, word for
+  // word; FHIRPath remains the fallback for unusual input).
+  enum class Native {
+    kNone,
+    kEle1,
+    kExt1,
+    kBdl7,
+    kCsd1
+  } native = Native::kNone;
 };
 
 struct ElemDef {
@@ -82,6 +108,9 @@ struct Plan {
   std::string derivation;  // specialization | constraint
   std::vector<std::unique_ptr<ElemDef>> elems;
   const ElemDef* root = nullptr;
+  // The first element with children that is not a slice, by path: the targets
+  // of contentReference ("#Questionnaire.item").
+  std::unordered_map<std::string, const ElemDef*> by_path;
   // For primitive types: the value regex (null if none or not RE2).
   std::unique_ptr<re2::RE2> regex;
   // For extensions: the contexts.

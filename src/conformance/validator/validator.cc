@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -168,11 +170,207 @@ struct Validator::Impl {
 
 namespace {
 
+// Hash of a pointer and a second value (murmur3's finalizer: pointers
+// share their low and high bits, so they need a full mix before masking).
+size_t Mix(const void* a, size_t b) {
+  uint64_t x = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a));
+  x ^= (static_cast<uint64_t>(b) * 0x9E3779B97F4A7C15ull) >> 7 |
+       (static_cast<uint64_t>(b) << 57);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return static_cast<size_t>(x);
+}
+
+struct PtrPairHash {
+  template <typename A, typename B>
+  size_t operator()(const std::pair<A*, B*>& p) const {
+    return Mix(p.first, reinterpret_cast<uintptr_t>(p.second));
+  }
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>()(s);
+  }
+};
+
+using NodePlan = std::pair<const fhir::Node*, const Plan*>;
+
+// An insert-only set of pointer pairs (the first never null), with open
+// addressing: no allocation per element, unlike std::unordered_set, which
+// made the validator's bookkeeping cost more than its checks.
+// A FHIRPath location ("Observation.component[2].code"), built as text
+// only when an issue needs it: a step refers to its parent's Loc, which
+// must outlive it (they live on the stack of the walk).
+class Loc {
+ public:
+  // The location of a resource: `text` must outlive the Loc.
+  static Loc Root(const std::string& text) {
+    Loc l;
+    l.root_ = &text;
+    return l;
+  }
+  // `parent` + "." + `name`, and "[index]" when index >= 0.
+  static Loc Child(const Loc& parent, std::string_view name, int index) {
+    Loc l;
+    l.parent_ = &parent;
+    l.name_ = name;
+    l.index_ = index;
+    return l;
+  }
+  std::string Str() const {
+    std::string out;
+    Append(&out);
+    return out;
+  }
+
+ private:
+  void Append(std::string* out) const {
+    if (root_ != nullptr) {
+      out->append(*root_);
+      return;
+    }
+    parent_->Append(out);
+    out->push_back('.');
+    out->append(name_);
+    if (index_ >= 0) {
+      out->push_back('[');
+      out->append(std::to_string(index_));
+      out->push_back(']');
+    }
+  }
+  const std::string* root_ = nullptr;
+  const Loc* parent_ = nullptr;
+  std::string_view name_;
+  int index_ = -1;
+};
+
+class PairSet {
+ public:
+  // Adds (a, b); false if it was there already. `a` must not be null.
+  bool Insert(const void* a, const void* b) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    return Put(a, b);
+  }
+
+ private:
+  struct Slot {
+    const void* a = nullptr;
+    const void* b = nullptr;
+  };
+  bool Put(const void* a, const void* b) {
+    size_t mask = slots_.size() - 1;
+    for (size_t i = Mix(a, reinterpret_cast<uintptr_t>(b)) & mask;;
+         i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.a == nullptr) {
+        s = {a, b};
+        ++size_;
+        return true;
+      }
+      if (s.a == a && s.b == b) return false;
+    }
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.empty() ? 64 : slots_.size() * 2);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.a != nullptr) Put(s.a, s.b);
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+// The depth at which nested profile checks (Conforms) stop and assume
+// conformance.
+constexpr int kMaxConformsDepth = 4;
+constexpr int kNoCall = -1000;
+
+// State shared by one validation and the nested profile checks it starts:
+// caches whose entries do not depend on where in the nesting they are
+// computed. Not thread-safe: one per Validate call.
+struct Shared {
+  // Plans by canonical URL or type name, as Impl::GetPlan / TypePlan
+  // return them (saves the lock and the URL building).
+  std::unordered_map<std::string, const Plan*, StringHash, std::equal_to<>>
+      plans;
+  std::unordered_map<std::string, const Plan*, StringHash, std::equal_to<>>
+      type_plans;
+  // Results of FHIRPath invariants. The evaluation depends on the focus,
+  // %resource and %rootResource only (not on the plan the invariant came
+  // from), so the key is those and the shared compiled expression.
+  struct ConstraintKey {
+    const fhir::Node* node;
+    const fhirpath::Expression* expr;
+    const fhir::Node* resource;
+    const fhir::Node* container;
+    bool operator==(const ConstraintKey&) const = default;
+  };
+  struct ConstraintKeyHash {
+    size_t operator()(const ConstraintKey& k) const {
+      return Mix(k.node, Mix(k.expr, Mix(k.resource, Mix(k.container, 0))));
+    }
+  };
+  struct ConstraintResult {
+    bool ok = true;
+    bool eval_failed = false;
+    std::string error;
+  };
+  std::unordered_map<ConstraintKey, ConstraintResult, ConstraintKeyHash>
+      constraints;
+  // Conforms results, with how deep below the checking run the nested
+  // checks went (`height`, kNoCall if none), so that a result is reused
+  // only where the depth limit would not have cut it short.
+  struct Conformance {
+    bool ok;
+    int height;
+  };
+  std::unordered_map<NodePlan, Conformance, PtrPairHash> conforms;
+
+  // The entries of the root Bundle for resolving references: the entry
+  // position by fullUrl and by "type/id" (the first of each), built on first
+  // use. `slow` when an id holds a '/' (then the index cannot answer).
+  struct EntryIndex {
+    std::vector<const fhir::Node*> resources;
+    std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>
+        full_urls;
+    std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>
+        type_ids;
+    bool slow = false;
+  };
+  std::optional<EntryIndex> entries;
+  const EntryIndex& Entries(const fhir::Node& bundle) {
+    if (entries) return *entries;
+    EntryIndex& x = entries.emplace();
+    for (const fhir::Node& e : bundle.children()) {
+      if (e.name() != "entry") continue;
+      const fhir::Node* res = e.Child("resource");
+      if (res == nullptr) continue;
+      size_t i = x.resources.size();
+      x.resources.push_back(res);
+      x.full_urls.emplace(std::string(e.ChildValue("fullUrl")), i);
+      std::string_view id = res->ChildValue("id");
+      if (id.find('/') != std::string_view::npos) x.slow = true;
+      x.type_ids.emplace(res->resource_type() + "/" + std::string(id), i);
+    }
+    return x;
+  }
+};
+
 class Run : public fhirpath::Services, public internal::IssueSink {
  public:
   Run(const Validator::Impl& impl, const fhir::Node& root,
-      const ValidationOptions& options, int depth)
-      : impl_(impl), root_(root), options_(options), depth_(depth) {}
+      const ValidationOptions& options, int depth, Shared* shared)
+      : impl_(impl),
+        root_(root),
+        options_(options),
+        depth_(depth),
+        shared_(shared) {}
 
   IssueList issues;
 
@@ -208,7 +406,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   std::optional<bool> ConformsTo(const fhir::Node& resource,
                                  std::string_view profile) const override {
-    const Plan* plan = impl_.GetPlan(profile);
+    const Plan* plan = const_cast<Run*>(this)->GetPlan(profile);
     if (plan == nullptr) return std::nullopt;
     return const_cast<Run*>(this)->Conforms(resource, *plan);
   }
@@ -216,6 +414,31 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   const fhir::Node* Resolve(std::string_view ref) const override {
     if (!root_.is_resource() || root_.resource_type() != "Bundle")
       return nullptr;
+    const Shared::EntryIndex& index = shared_->Entries(root_);
+    std::string_view rel = ref;
+    if (auto h = rel.find("/_history/"); h != std::string_view::npos)
+      rel = rel.substr(0, h);
+    if (index.slow) return ResolveSlow(ref);
+    // The first entry whose fullUrl is `ref` or whose type/id is `rel` or
+    // ends `rel` after a '/'. A type/id holds exactly one '/'.
+    size_t best = SIZE_MAX;
+    auto take = [&](const auto& map, std::string_view key) {
+      auto it = map.find(key);
+      if (it != map.end()) best = std::min(best, it->second);
+    };
+    take(index.full_urls, ref);
+    take(index.type_ids, rel);
+    auto s1 = rel.rfind('/');
+    if (s1 != std::string_view::npos && s1 > 0) {
+      auto s2 = rel.rfind('/', s1 - 1);
+      if (s2 != std::string_view::npos)
+        take(index.type_ids, rel.substr(s2 + 1));
+    }
+    return best == SIZE_MAX ? nullptr : index.resources[best];
+  }
+
+  // Resolve's linear search, for bundles whose ids hold a '/'.
+  const fhir::Node* ResolveSlow(std::string_view ref) const {
     std::string rel(ref);
     if (auto h = rel.find("/_history/"); h != std::string::npos) rel.resize(h);
     for (const fhir::Node& e : root_.children()) {
@@ -232,6 +455,26 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         return res;
     }
     return nullptr;
+  }
+
+  // Impl::GetPlan through the per-validation cache. `error` is set only
+  // when the result is null.
+  const Plan* GetPlan(std::string_view url, std::string* error = nullptr) {
+    auto it = shared_->plans.find(url);
+    if (it != shared_->plans.end() && (it->second != nullptr || !error))
+      return it->second;
+    const Plan* p = impl_.GetPlan(url, error);
+    shared_->plans.emplace(std::string(url), p);
+    return p;
+  }
+
+  // Impl::TypePlan through the per-validation cache.
+  const Plan* TypePlan(std::string_view type) {
+    auto it = shared_->type_plans.find(type);
+    if (it != shared_->type_plans.end()) return it->second;
+    const Plan* p = impl_.TypePlan(type);
+    shared_->type_plans.emplace(std::string(type), p);
+    return p;
   }
 
   // ---- IssueSink --------------------------------------------------------
@@ -264,36 +507,81 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   // ---- entry points -----------------------------------------------------
   void ValidateRoot(const std::string& loc) {
-    ValidateResource(root_, loc, nullptr, true);
+    ValidateResource(root_, Loc::Root(loc), nullptr, true);
   }
 
   bool Conforms(const fhir::Node& resource, const Plan& plan) {
-    auto key = std::make_pair(&resource, &plan);
+    NodePlan key(&resource, &plan);
     auto it = conforms_cache_.find(key);
     if (it != conforms_cache_.end()) return it->second;
-    if (depth_ >= 4) return true;
+    if (depth_ >= kMaxConformsDepth) return true;
+    max_call_ = std::max(max_call_, depth_);
+    const int sub_depth = depth_ + 1;
+    auto g = shared_->conforms.find(key);
+    if (g != shared_->conforms.end() &&
+        (g->second.height == kNoCall ||
+         sub_depth + g->second.height < kMaxConformsDepth)) {
+      if (g->second.height != kNoCall)
+        max_call_ = std::max(max_call_, sub_depth + g->second.height);
+      return g->second.ok;
+    }
+    if (QuickReject(resource, plan)) {
+      shared_->conforms[key] = {false, kNoCall};
+      conforms_cache_[key] = false;
+      return false;
+    }
     conforms_cache_[key] = true;  // cycle guard
-    Run sub(impl_, root_, options_, depth_ + 1);
+    Run sub(impl_, root_, options_, sub_depth, shared_);
     sub.resource_ = &resource;
     sub.container_ = &resource;
-    sub.ValidatePlan(resource, plan, resource.resource_type(), nullptr);
+    sub.ValidatePlan(resource, plan, Loc::Root(resource.resource_type()),
+                     nullptr);
     bool ok = !sub.issues.HasErrors();
     conforms_cache_[key] = ok;
+    max_call_ = std::max(max_call_, sub.max_call_);
+    shared_->conforms[key] = {
+        ok, sub.max_call_ == kNoCall ? kNoCall : sub.max_call_ - sub_depth};
     return ok;
   }
 
+  // True if `resource` certainly does not conform to `plan` because a child
+  // of the plan's root breaks its cardinality or fixed/pattern value: the
+  // same checks ValidateChildren and ValidateElem make, which would report
+  // an error. False means "not decided".
+  bool QuickReject(const fhir::Node& resource, const Plan& plan) const {
+    if (!plan.type.empty() && plan.type != resource.resource_type() &&
+        plan.type != "Resource" && plan.type != "DomainResource")
+      return false;  // ValidatePlan does not check this; leave it to it
+    for (const ElemDef* def : plan.root->children) {
+      size_t n = 0;
+      bool mismatch = false;
+      for (const fhir::Node& c : resource.children()) {
+        if (c.name() != def->name) continue;
+        if (c.type() == nullptr && !c.is_resource()) continue;
+        ++n;
+        if (c.is_resource() || mismatch) continue;
+        if (def->fixed != nullptr && !JsonMatches(c, *def->fixed))
+          mismatch = true;
+        if (def->pattern != nullptr && !JsonMatches(c, *def->pattern))
+          mismatch = true;
+      }
+      if (n < def->min || n > def->max || mismatch) return true;
+    }
+    return false;
+  }
+
  private:
-  void ValidateResource(const fhir::Node& res, const std::string& loc,
+  void ValidateResource(const fhir::Node& res, const Loc& loc,
                         const ElemDef* holder, bool is_root) {
     const fhir::Node* saved = resource_;
     const fhir::Node* saved_container = container_;
     resource_ = &res;
     if (res.name() != "contained" || container_ == nullptr) container_ = &res;
     const std::string& rt = res.resource_type();
-    const Plan* base = impl_.TypePlan(rt);
+    const Plan* base = TypePlan(rt);
     if (base == nullptr) {
       Add(Severity::kError, "structure", "resource-unknown",
-          "Unknown resource type '" + Clip(rt) + "'", loc, &res, nullptr);
+          "Unknown resource type '" + Clip(rt) + "'", loc.Str(), &res, nullptr);
       resource_ = saved;
       container_ = saved_container;
       return;
@@ -303,14 +591,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       for (const fhir::Node* p : meta->Children("profile")) {
         if (!p->has_value()) continue;
         std::string err;
-        const Plan* plan = impl_.GetPlan(p->value(), &err);
+        const Plan* plan = GetPlan(p->value(), &err);
         if (plan == nullptr) {
           Add(Severity::kWarning, "not-found", "profile-unknown",
               "Profile " + Clip(p->value()) +
                   " in meta.profile is not loaded (" + err +
                   "); the resource was checked against its base definition "
                   "only",
-              loc + ".meta.profile", p, nullptr);
+              loc.Str() + ".meta.profile", p, nullptr);
           continue;
         }
         ValidateTypedProfile(res, *plan, loc);
@@ -319,11 +607,11 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (is_root) {
       for (const std::string& url : options_.profiles) {
         std::string err;
-        const Plan* plan = impl_.GetPlan(url, &err);
+        const Plan* plan = GetPlan(url, &err);
         if (plan == nullptr) {
           Add(Severity::kError, "not-found", "profile-unknown",
               "Requested profile " + Clip(url) + " is not loaded (" + err + ")",
-              loc, &res, nullptr);
+              loc.Str(), &res, nullptr);
           continue;
         }
         ValidateTypedProfile(res, *plan, loc);
@@ -332,34 +620,34 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     if (holder != nullptr) {
       for (const TypeRef& t : holder->types)
         for (const std::string& p : t.profiles)
-          if (const Plan* plan = impl_.GetPlan(p))
+          if (const Plan* plan = GetPlan(p))
             ValidateTypedProfile(res, *plan, loc);
     }
-    if (rt == "Bundle") BundleChecks(res, loc);
+    if (rt == "Bundle") BundleChecks(res, loc.Str());
     if (rt == "Observation" && options_.genomics_checks && depth_ == 0 &&
         internal::IsGenomicVariant(res)) {
-      internal::CheckGenomicVariant(res, loc, this);
+      internal::CheckGenomicVariant(res, loc.Str(), this);
     }
     resource_ = saved;
     container_ = saved_container;
   }
 
   void ValidateTypedProfile(const fhir::Node& res, const Plan& plan,
-                            const std::string& loc) {
+                            const Loc& loc) {
     if (!plan.type.empty() && plan.type != res.resource_type() &&
         plan.type != "Resource" && plan.type != "DomainResource") {
       Add(Severity::kError, "structure", "profile-type-mismatch",
           "Profile is for " + plan.type + " but the resource is a " +
               res.resource_type(),
-          loc, &res, &plan);
+          loc.Str(), &res, &plan);
       return;
     }
     ValidatePlan(res, plan, loc, nullptr);
   }
 
-  void ValidatePlan(const fhir::Node& node, const Plan& plan,
-                    const std::string& loc, const fhir::Node* parent) {
-    if (!done_.insert({&node, &plan}).second) return;
+  void ValidatePlan(const fhir::Node& node, const Plan& plan, const Loc& loc,
+                    const fhir::Node* parent) {
+    if (!done_.Insert(&node, &plan)) return;
     const Plan* saved = plan_;
     plan_ = &plan;
     ValidateElem(node, *plan.root, loc, parent, true);
@@ -373,9 +661,8 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return node.type()->IsA(code);
   }
 
-  void ValidateElem(const fhir::Node& node, const ElemDef& def,
-                    const std::string& loc, const fhir::Node* parent,
-                    bool is_plan_root) {
+  void ValidateElem(const fhir::Node& node, const ElemDef& def, const Loc& loc,
+                    const fhir::Node* parent, bool is_plan_root) {
     const Plan& plan = *plan_;
     // 1. Type.
     const TypeRef* tr = nullptr;
@@ -395,32 +682,32 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         Add(Severity::kError, "structure", "type-not-allowed",
             def.path + ": type " + std::string(node.type_name()) +
                 " is not allowed here (allowed: " + allowed + ")",
-            loc, &node, &plan);
+            loc.Str(), &node, &plan);
         return;
       }
     }
     if (tr != nullptr && !node.is_resource()) {
       if (tr->profiles.size() == 1) {
         std::string err;
-        const Plan* p = impl_.GetPlan(tr->profiles[0], &err);
+        const Plan* p = GetPlan(tr->profiles[0], &err);
         if (p != nullptr) {
           ValidatePlan(node, *p, loc, parent);
         } else if (tr->code != "Extension") {
           Add(Severity::kWarning, "not-found", "profile-unknown",
               def.path + ": type profile " + tr->profiles[0] + " is not loaded",
-              loc, &node, &plan);
+              loc.Str(), &node, &plan);
         }
       } else if (tr->profiles.size() > 1) {
         bool any = false;
         for (const std::string& u : tr->profiles)
-          if (const Plan* p = impl_.GetPlan(u))
+          if (const Plan* p = GetPlan(u))
             if (Conforms(node, *p)) any = true;
         if (!any)
           Add(Severity::kError, "structure", "type-profile",
               def.path +
                   ": the element does not conform to any of its "
                   "allowed type profiles",
-              loc, &node, &plan);
+              loc.Str(), &node, &plan);
       }
       if (!tr->target_profiles.empty() && node.type_name() == "Reference")
         CheckReferenceTarget(node, def, *tr, loc);
@@ -428,20 +715,20 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     // 2. Fixed and pattern values.
     if (def.fixed != nullptr && !JsonMatches(node, *def.fixed)) {
       Add(Severity::kError, "value", "fixed-value",
-          def.path + ": value does not match the fixed value required", loc,
-          &node, &plan);
+          def.path + ": value does not match the fixed value required",
+          loc.Str(), &node, &plan);
     }
     if (def.pattern != nullptr && !JsonMatches(node, *def.pattern)) {
       Add(Severity::kError, "value", "pattern-value",
-          def.path + ": value does not match the pattern required", loc, &node,
-          &plan);
+          def.path + ": value does not match the pattern required", loc.Str(),
+          &node, &plan);
     }
     if (def.max_length > 0 && node.has_value() &&
         node.value().size() > static_cast<size_t>(def.max_length)) {
       Add(Severity::kError, "value", "max-length",
           def.path + ": value is longer than maxLength " +
               std::to_string(def.max_length),
-          loc, &node, &plan);
+          loc.Str(), &node, &plan);
     }
     // 3. Binding.
     if (!def.binding_vs.empty() && (def.binding_strength == "required" ||
@@ -450,7 +737,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     // 4. Invariants.
     for (const Constraint& c : def.constraints) CheckConstraint(node, c, loc);
     // 5. Once per node: primitive format, extension definition, code system.
-    if (node.type() != nullptr && checked_.insert(&node).second) {
+    if (node.type() != nullptr && checked_.Insert(&node, nullptr)) {
       if (node.type()->is_primitive() && node.has_value())
         CheckPrimitive(node, loc);
       std::string_view tn = node.type_name();
@@ -463,14 +750,10 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     } else if (!is_plan_root && node.type() != nullptr) {
       if (node.type()->kind() == fhir::TypeInfo::Kind::kBackbone) {
         // contentReference: the referenced backbone's definition.
-        for (const auto& e : plan.elems) {
-          if (e->path == node.type()->name() && e->slice_name.empty() &&
-              e->slice_owner == nullptr && !e->children.empty()) {
-            ValidateChildren(node, e->children, loc);
-            break;
-          }
-        }
-      } else if (const Plan* tp = impl_.TypePlan(node.type_name())) {
+        auto e = plan.by_path.find(node.type()->name());
+        if (e != plan.by_path.end())
+          ValidateChildren(node, e->second->children, loc);
+      } else if (const Plan* tp = TypePlan(node.type_name())) {
         ValidatePlan(node, *tp, loc, parent);
       }
     }
@@ -478,12 +761,12 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   struct Placed {
     const fhir::Node* node;
-    std::string loc;
+    Loc loc;
   };
 
   void ValidateChildren(const fhir::Node& node,
                         const std::vector<const ElemDef*>& defs,
-                        const std::string& loc) {
+                        const Loc& loc) {
     const Plan& plan = *plan_;
     std::unordered_map<std::string_view, std::vector<const fhir::Node*>> groups;
     for (const fhir::Node& c : node.children())
@@ -499,7 +782,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         Add(Severity::kError, "required", "cardinality-min",
             def->path + ": minimum required = " + std::to_string(def->min) +
                 ", but only found " + std::to_string(n),
-            loc, &node, &plan);
+            loc.Str(), &node, &plan);
       }
       if (n == 0) continue;
       std::vector<Placed> placed;
@@ -507,15 +790,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       for (size_t i = 0; i < n; ++i) {
         const fhir::Node* c = it->second[i];
         bool array = c->def() ? c->def()->is_array : def->max > 1;
-        std::string cl = loc + "." + c->name();
-        if (array) cl += "[" + std::to_string(i) + "]";
-        placed.push_back({c, std::move(cl)});
+        placed.push_back(
+            {c, Loc::Child(loc, c->name(), array ? static_cast<int>(i) : -1)});
       }
       if (n > def->max) {
         Add(Severity::kError, "structure", "cardinality-max",
             def->path + ": maximum allowed = " + std::to_string(def->max) +
                 ", but found " + std::to_string(n),
-            placed[def->max].loc, placed[def->max].node, &plan);
+            placed[def->max].loc.Str(), placed[def->max].node, &plan);
       }
       if (def->slicing) Slice(*def, placed, &node, loc);
       for (const Placed& p : placed) {
@@ -586,7 +868,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         for (const auto& v : vals) {
           if (!v.is_node()) continue;
           for (const std::string& p : profiles) {
-            const Plan* pl = impl_.GetPlan(p);
+            const Plan* pl = GetPlan(p);
             if (pl == nullptr) continue;
             if (!pl->type.empty() && v.node()->is_resource() &&
                 pl->type != v.node()->resource_type() && pl->type != "Resource")
@@ -600,8 +882,38 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return false;
   }
 
+  // FHIRPath navigation along plain element names, as the evaluator does
+  // it: the children named `steps[0]` of `n`, their children named
+  // `steps[1]`, and so on. Returns false (and the caller evaluates the
+  // path) if a child's name is a proper prefix of a step, which FHIRPath
+  // could read as a choice element ("valueQuantity").
+  static bool WalkSteps(const fhir::Node& n,
+                        const std::vector<std::string>& steps,
+                        fhirpath::Collection* out) {
+    fhirpath::Collection cur{fhirpath::Item::Of(&n)};
+    fhirpath::Collection next;
+    for (const std::string& step : steps) {
+      next.clear();
+      for (const fhirpath::Item& it : cur) {
+        for (const fhir::Node& c : it.node()->children()) {
+          const std::string& name = c.name();
+          if (name == step) {
+            next.push_back(fhirpath::Item::Of(&c));
+          } else if (name.size() < step.size() &&
+                     step.compare(0, name.size(), name) == 0) {
+            return false;
+          }
+        }
+      }
+      cur.swap(next);
+      if (cur.empty()) break;
+    }
+    *out = std::move(cur);
+    return true;
+  }
+
   void Slice(const ElemDef& def, const std::vector<Placed>& nodes,
-             const fhir::Node* parent, const std::string& parent_loc) {
+             const fhir::Node* parent, const Loc& parent_loc) {
     const Plan& plan = *plan_;
     const Slicing& sl = *def.slicing;
     if (def.slices.empty()) return;
@@ -615,6 +927,8 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           vals[k].push_back(fhirpath::Item::Of(&n));
           continue;
         }
+        if (!d.steps.empty() && WalkSteps(n, d.steps, &vals[k])) continue;
+        vals[k].clear();
         fhirpath::EvalContext ctx = MakeContext(n);
         Result<fhirpath::Collection> r = fhirpath::Evaluate(*d.expr, ctx);
         if (r.ok()) vals[k] = std::move(r).value();
@@ -640,7 +954,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
               def.path +
                   ": element does not match any slice and the slicing is "
                   "closed",
-              nodes[i].loc, nodes[i].node, &plan);
+              nodes[i].loc.Str(), nodes[i].node, &plan);
         }
         seen_unmatched = true;
         continue;
@@ -650,13 +964,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
             def.path + ": slice '" + def.slices[which[i]]->slice_name +
                 "' comes after an element that matches no slice, but the "
                 "slicing is openAtEnd",
-            nodes[i].loc, nodes[i].node, &plan);
+            nodes[i].loc.Str(), nodes[i].node, &plan);
       }
       if (sl.ordered && which[i] < last) {
         Add(Severity::kError, "structure", "slice-order",
             def.path + ": slice '" + def.slices[which[i]]->slice_name +
                 "' is out of order (the slicing is ordered)",
-            nodes[i].loc, nodes[i].node, &plan);
+            nodes[i].loc.Str(), nodes[i].node, &plan);
       }
       last = std::max(last, which[i]);
     }
@@ -670,14 +984,14 @@ class Run : public fhirpath::Services, public internal::IssueSink {
             def.path + ": slice '" + slice.slice_name + "' has " +
                 std::to_string(mine.size()) + " entries but min is " +
                 std::to_string(slice.min),
-            parent_loc, parent, &plan);
+            parent_loc.Str(), parent, &plan);
       }
       if (mine.size() > slice.max) {
         Add(Severity::kError, "structure", "slice-max",
             def.path + ": slice '" + slice.slice_name + "' has " +
                 std::to_string(mine.size()) + " entries but max is " +
                 std::to_string(slice.max),
-            mine[slice.max].loc, mine[slice.max].node, &plan);
+            mine[slice.max].loc.Str(), mine[slice.max].node, &plan);
       }
       if (slice.slicing && !mine.empty())
         Slice(slice, mine, parent, parent_loc);
@@ -685,7 +999,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         if (p.node->is_resource()) {
           for (const TypeRef& t : slice.types)
             for (const std::string& u : t.profiles)
-              if (const Plan* pl = impl_.GetPlan(u))
+              if (const Plan* pl = GetPlan(u))
                 ValidatePlan(*p.node, *pl, p.loc, parent);
         } else {
           ValidateElem(*p.node, slice, p.loc, parent, false);
@@ -705,9 +1019,117 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return ctx;
   }
 
+  // Evaluates a compiled invariant on `node`. Expensive ones, and those on
+  // a resource, are evaluated once per validation for each focus,
+  // %resource and %rootResource and shared with the nested checks.
+  const Shared::ConstraintResult& EvalConstraint(const fhir::Node& node,
+                                                 const Constraint& c) {
+    Shared::ConstraintKey key{&node, c.expr.get(),
+                              resource_ ? resource_ : &root_,
+                              container_ ? container_ : &root_};
+    const bool cache = c.cacheable && (c.expensive || node.is_resource());
+    if (cache) {
+      auto it = shared_->constraints.find(key);
+      if (it != shared_->constraints.end()) return it->second;
+    }
+    fhirpath::EvalContext ctx = MakeContext(node);
+    Shared::ConstraintResult res;
+    Result<fhirpath::Collection> r = fhirpath::Evaluate(*c.expr, ctx);
+    if (!r.ok()) {
+      res.eval_failed = true;
+      res.error = r.error().message();
+    } else {
+      Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
+      res.ok = !b.ok() || !b->has_value() || **b;
+    }
+    if (!cache) {
+      uncached_ = std::move(res);
+      return uncached_;
+    }
+    return shared_->constraints.emplace(key, std::move(res)).first->second;
+  }
+
+  // A primitive's value if `n` has exactly one child `name` and it has a
+  // value; nullopt otherwise (absent, repeated or value-less).
+  static std::optional<std::string_view> OneValue(const fhir::Node& n,
+                                                  std::string_view name) {
+    const fhir::Node* found = nullptr;
+    for (const fhir::Node& c : n.children()) {
+      if (c.name() != name) continue;
+      if (found != nullptr || !c.has_value()) return std::nullopt;
+      found = &c;
+    }
+    if (found == nullptr) return std::nullopt;
+    return std::string_view(found->value());
+  }
+
+  // bdl-7 on a Bundle: "(type = 'history') or entry.where(fullUrl.exists())
+  // .select(fullUrl&resource.meta.versionId).isDistinct()". nullopt when
+  // the input is unusual (a missing or repeated type, a fullUrl or
+  // versionId without a value, repeated elements): FHIRPath decides then.
+  static std::optional<bool> NativeBdl7(const fhir::Node& bundle) {
+    std::optional<std::string_view> type = OneValue(bundle, "type");
+    if (!type) return std::nullopt;
+    if (*type == "history") return true;
+    std::unordered_set<std::string> seen;
+    for (const fhir::Node& e : bundle.children()) {
+      if (e.name() != "entry") continue;
+      if (e.Child("fullUrl") == nullptr) continue;
+      std::optional<std::string_view> full = OneValue(e, "fullUrl");
+      if (!full) return std::nullopt;
+      std::string key(*full);
+      size_t resources = 0;
+      for (const fhir::Node& r : e.children()) {
+        if (r.name() != "resource") continue;
+        if (++resources > 1) return std::nullopt;
+        size_t metas = 0;
+        for (const fhir::Node& m : r.children()) {
+          if (m.name() != "meta") continue;
+          if (++metas > 1) return std::nullopt;
+          if (m.Child("versionId") == nullptr) continue;
+          std::optional<std::string_view> v = OneValue(m, "versionId");
+          if (!v) return std::nullopt;
+          key.append(*v);
+        }
+      }
+      if (!seen.insert(std::move(key)).second) return false;
+    }
+    return true;
+  }
+
+  // csd-1 on a CodeSystem: "concept.code.combine($this.descendants()
+  // .concept.code).isDistinct()", i.e. the codes of all nodes named
+  // "concept" at any depth are distinct. nullopt (FHIRPath decides) when a
+  // code has no value.
+  static std::optional<bool> NativeCsd1(const fhir::Node& cs) {
+    std::unordered_set<std::string_view> seen;
+    bool distinct = true;
+    bool usual = true;
+    auto walk = [&](auto& self, const fhir::Node& n) -> void {
+      for (const fhir::Node& c : n.children()) {
+        if (c.name() == "concept") {
+          for (const fhir::Node& k : c.children()) {
+            if (k.name() != "code") continue;
+            if (!k.has_value()) {
+              usual = false;
+              continue;
+            }
+            if (!seen.insert(k.value()).second) distinct = false;
+          }
+        }
+        self(self, c);
+      }
+    };
+    walk(walk, cs);
+    if (!usual) return std::nullopt;
+    return distinct;
+  }
+
   void CheckConstraint(const fhir::Node& node, const Constraint& c,
-                       const std::string& loc) {
-    if (!evaluated_.insert({&node, c.key}).second) return;
+                       const Loc& loc) {
+    // Each key once per node. The native checks depend on the node alone,
+    // so they are first evaluated and the node marked only when they fail:
+    // the same outcome without a set entry for every element.
     bool ok = true;
     switch (c.native) {
       case Constraint::Native::kEle1: {
@@ -715,13 +1137,37 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         for (const fhir::Node& k : node.children())
           if (k.name() != "id") ++non_id;
         ok = node.has_value() || non_id > 0 || node.is_resource();
+        if (ok || !evaluated_.Insert(&node, c.key_id)) return;
         break;
       }
       case Constraint::Native::kExt1:
         ok = (node.Child("extension") != nullptr) !=
              (node.Child("value") != nullptr);
+        if (ok || !evaluated_.Insert(&node, c.key_id)) return;
         break;
+      case Constraint::Native::kBdl7:
+      case Constraint::Native::kCsd1: {
+        if (!evaluated_.Insert(&node, c.key_id)) return;
+        std::optional<bool> r = c.native == Constraint::Native::kBdl7
+                                    ? NativeBdl7(node)
+                                    : NativeCsd1(node);
+        if (r.has_value()) {
+          ok = *r;
+          break;
+        }
+        if (!c.expr) return;
+        const Shared::ConstraintResult& res = EvalConstraint(node, c);
+        if (res.eval_failed) {
+          Add(Severity::kInformation, "informational", "constraint-error",
+              "Constraint " + c.key + " could not be evaluated: " + res.error,
+              loc.Str(), &node, plan_);
+          return;
+        }
+        ok = res.ok;
+        break;
+      }
       case Constraint::Native::kNone: {
+        if (!evaluated_.Insert(&node, c.key_id)) return;
         if (!c.expr) {
           if (uncompiled_.insert(c.key).second) {
             Add(Severity::kInformation, "informational",
@@ -729,32 +1175,30 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                 "Constraint " + c.key +
                     " was not checked: its expression cannot be compiled (" +
                     c.compile_error + ")",
-                loc, &node, plan_);
+                loc.Str(), &node, plan_);
           }
           return;
         }
-        fhirpath::EvalContext ctx = MakeContext(node);
-        Result<fhirpath::Collection> r = fhirpath::Evaluate(*c.expr, ctx);
-        if (!r.ok()) {
+        const Shared::ConstraintResult& res = EvalConstraint(node, c);
+        if (res.eval_failed) {
           Add(Severity::kInformation, "informational", "constraint-error",
-              "Constraint " + c.key +
-                  " could not be evaluated: " + r.error().message(),
-              loc, &node, plan_);
+              "Constraint " + c.key + " could not be evaluated: " + res.error,
+              loc.Str(), &node, plan_);
           return;
         }
-        Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
-        ok = !b.ok() || !b->has_value() || **b;
+        ok = res.ok;
         break;
       }
     }
     if (!ok) {
       Add(c.severity, "invariant", "invariant",
-          "Constraint " + c.key + " failed: " + c.human, loc, &node, plan_);
+          "Constraint " + c.key + " failed: " + c.human, loc.Str(), &node,
+          plan_);
     }
   }
 
   void CheckBinding(const fhir::Node& node, const ElemDef& def,
-                    const std::string& loc) {
+                    const Loc& loc) {
     std::string_view tn = node.type_name();
     bool required = def.binding_strength == "required";
     const std::string vs = StripVersion(def.binding_vs);
@@ -779,7 +1223,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                   ": no code provided, and a code is required from "
                   "the value set " +
                   vs,
-              loc, &node, plan_);
+              loc.Str(), &node, plan_);
         }
         return;
       }
@@ -790,7 +1234,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kInformation, "informational", "valueset-unknown",
           def.path + ": value set " + vs +
               " is not available locally; the code was not checked",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     bool unknown = false;
@@ -809,7 +1253,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kInformation, "informational", "code-unchecked",
           def.path + ": the code could not be checked against the value set " +
               vs + " (" + reason + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     std::string shown;
@@ -820,27 +1264,28 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "code-invalid", "binding-required",
           def.path + ": the code " + shown +
               " is not in the required value set " + vs,
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     } else {
       Add(Severity::kWarning, "code-invalid", "binding-extensible",
           def.path + ": the code " + shown +
               " is not in the extensible value set " + vs,
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     }
   }
 
-  void CheckCoding(const fhir::Node& node, const std::string& loc) {
+  void CheckCoding(const fhir::Node& node, const Loc& loc) {
     std::string_view system = node.ChildValue("system");
     std::string_view code = node.ChildValue("code");
     if (system.empty() || code.empty()) return;
     CodeResult r = impl_.term->CheckCodeSystem(system, code);
     if (r.status == CodeStatus::kInvalid) {
       Add(Severity::kError, "code-invalid", "code-unknown",
-          "Coding: " + r.reason, loc + ".code", node.Child("code"), nullptr);
+          "Coding: " + r.reason, loc.Str() + ".code", node.Child("code"),
+          nullptr);
     }
   }
 
-  void CheckPrimitive(const fhir::Node& node, const std::string& loc) {
+  void CheckPrimitive(const fhir::Node& node, const Loc& loc) {
     std::string_view tn = node.type_name();
     if (tn == "xhtml") return;
     // Resource.id is a System.String in R4's definitions but an id in
@@ -853,7 +1298,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           impl_.schema->FindResourceType(std::string_view(p).substr(0, dot)))
         tn = "id";
     }
-    const Plan* tp = impl_.TypePlan(tn);
+    const Plan* tp = TypePlan(tn);
     std::string problem;
     if (tp != nullptr && tp->regex != nullptr &&
         !RE2::FullMatch(node.value(), *tp->regex)) {
@@ -865,7 +1310,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "value", "primitive-format",
           "The value '" + Clip(node.value()) + "' is not a valid " +
               std::string(tn) + ": " + problem,
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
     }
   }
 
@@ -896,13 +1341,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   }
 
   void CheckExtension(const fhir::Node& node, const fhir::Node* parent,
-                      const std::string& loc) {
+                      const Loc& loc) {
     std::string_view url = node.ChildValue("url");
     if (url.empty()) return;
     if (url.find("://") == std::string_view::npos && url.rfind("urn:", 0) != 0)
       return;  // a sub-extension of a complex extension
     std::string err;
-    const Plan* ext = impl_.GetPlan(url, &err);
+    const Plan* ext = GetPlan(url, &err);
     bool modifier = node.name() == "modifierExtension";
     if (ext == nullptr || !ext->is_extension) {
       Add(modifier ? Severity::kError : Severity::kWarning, "extension",
@@ -911,7 +1356,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
               Clip(url) + " is unknown (" +
               (ext ? std::string("not an extension definition") : err) +
               "); its content was not checked",
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
       return;
     }
     if (!ContextAllows(*ext, parent)) {
@@ -926,13 +1371,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
           "extension-context",
           "Extension " + Clip(url) + " is not allowed here (contexts: " + ctxs +
               ")",
-          loc, &node, nullptr);
+          loc.Str(), &node, nullptr);
     }
     ValidatePlan(node, *ext, loc, parent);
   }
 
   void CheckReferenceTarget(const fhir::Node& node, const ElemDef& def,
-                            const TypeRef& tr, const std::string& loc) {
+                            const TypeRef& tr, const Loc& loc) {
     std::string_view ref = node.ChildValue("reference");
     const fhir::Node* target = nullptr;
     std::string type;
@@ -957,7 +1402,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       list += (list.empty() ? "" : ", ") + t;
       if (t == "Resource" || t == type) {
         allowed = true;
-        const Plan* p = impl_.GetPlan(tp);
+        const Plan* p = GetPlan(tp);
         if (p != nullptr && p->derivation == "constraint")
           constraints.push_back(p);
         else if (p != nullptr || t == "Resource")
@@ -968,7 +1413,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "structure", "reference-target",
           def.path + ": the reference points to a " + type +
               ", which is not an allowed target (" + list + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
       return;
     }
     if (target != nullptr && !constraints.empty()) {
@@ -980,7 +1425,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       Add(Severity::kError, "structure", "reference-target-profile",
           def.path + ": the referenced " + type +
               " does not conform to any allowed target profile (" + names + ")",
-          loc, &node, plan_);
+          loc.Str(), &node, plan_);
     }
   }
 
@@ -998,8 +1443,13 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     return (*r)[0].node();
   }
 
+  struct PlacedRef {
+    const fhir::Node* node;
+    std::string loc;
+  };
+
   void CollectReferences(const fhir::Node& n, const std::string& loc,
-                         std::vector<Placed>* out) {
+                         std::vector<PlacedRef>* out) {
     std::unordered_map<std::string_view, size_t> idx;
     for (const fhir::Node& c : n.children()) {
       if (c.is_resource()) continue;  // contained: own scope
@@ -1047,10 +1497,10 @@ class Run : public fhirpath::Services, public internal::IssueSink {
     for (size_t i = 0; i < entries.size(); ++i) {
       const fhir::Node* res = entries[i]->Child("resource");
       if (res == nullptr) continue;
-      std::vector<Placed> refs;
+      std::vector<PlacedRef> refs;
       CollectReferences(
           *res, loc + ".entry[" + std::to_string(i) + "].resource", &refs);
-      for (const Placed& p : refs) {
+      for (const PlacedRef& p : refs) {
         std::string_view ref = p.node->ChildValue("reference");
         if (ref.empty() || ref[0] == '#') continue;
         if (ref.find('?') != std::string_view::npos) {
@@ -1103,12 +1553,17 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   const fhir::Node* resource_ = nullptr;
   const fhir::Node* container_ = nullptr;
   const Plan* plan_ = nullptr;
+  Shared* const shared_;
+  Shared::ConstraintResult uncached_;
+  // The deepest run below this one (or this one) that started a nested
+  // profile check; kNoCall if none.
+  int max_call_ = kNoCall;
   std::unordered_set<std::string> seen_;
-  std::set<std::pair<const fhir::Node*, const Plan*>> done_;
-  std::set<std::pair<const fhir::Node*, std::string>> evaluated_;
-  std::unordered_set<const fhir::Node*> checked_;
+  PairSet done_;       // (node, plan) validated
+  PairSet evaluated_;  // (node, Constraint::key_id) checked
+  PairSet checked_;    // (node, null): the once-per-node checks done
   std::unordered_set<std::string> uncompiled_;
-  std::map<std::pair<const fhir::Node*, const Plan*>, bool> conforms_cache_;
+  std::unordered_map<NodePlan, bool, PtrPairHash> conforms_cache_;
 };
 
 }  // namespace
@@ -1127,7 +1582,8 @@ Validator::~Validator() = default;
 
 IssueList Validator::Validate(const fhir::Node& resource,
                               const ValidationOptions& options) const {
-  Run run(*impl_, resource, options, 0);
+  Shared shared;
+  Run run(*impl_, resource, options, 0, &shared);
   std::string loc = resource.resource_type().empty() ? resource.name()
                                                      : resource.resource_type();
   run.ValidateRoot(loc);
@@ -1154,7 +1610,8 @@ std::optional<bool> Validator::ConformsTo(const fhir::Node& resource,
   if (plan == nullptr) return std::nullopt;
   ValidationOptions o;
   o.genomics_checks = false;
-  Run run(*impl_, resource, o, 0);
+  Shared shared;
+  Run run(*impl_, resource, o, 0, &shared);
   return run.Conforms(resource, *plan);
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/fhirpath/fhirpath.h"
 #include "conformance/terminology/terminology.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
@@ -717,6 +718,98 @@ TEST_F(ValidatorTest, TerminologyExpandsShippedLoincAnswerLists) {
                         "http://snomed.info/sct", "22298006")
                 .status,
             CodeStatus::kUnknown);
+}
+
+// ---- invariants checked natively -------------------------------------------
+
+// bdl-7 and csd-1 are checked in C++; FHIRPath must agree on every R4
+// Bundle and CodeSystem example and on the mutations below.
+bool InvariantFailed(const IssueList& issues, const std::string& key) {
+  for (const Issue& i : issues.issues())
+    if (i.code == "invariant" &&
+        i.message.find("Constraint " + key + " failed") != std::string::npos)
+      return true;
+  return false;
+}
+
+// The invariant through the FHIRPath engine on the root; nullopt if it
+// cannot be evaluated.
+std::optional<bool> ByFhirpath(const fhir::Node& root,
+                               const std::string& expression,
+                               const fhir::Schema* schema) {
+  Result<fhirpath::Expression> e = fhirpath::Compile(expression);
+  EXPECT_TRUE(e.ok());
+  if (!e.ok()) return std::nullopt;
+  fhirpath::EvalContext ctx;
+  ctx.focus = {fhirpath::Item::Of(&root)};
+  ctx.resource = &root;
+  ctx.root_resource = &root;
+  ctx.schema = schema;
+  Result<fhirpath::Collection> r = fhirpath::Evaluate(*e, ctx);
+  if (!r.ok()) return std::nullopt;
+  Result<std::optional<bool>> b = fhirpath::ToBoolean(*r);
+  return !b.ok() || !b->has_value() || **b;
+}
+
+constexpr char kBdl7[] =
+    "(type = 'history') or entry.where(fullUrl.exists())"
+    ".select(fullUrl&resource.meta.versionId).isDistinct()";
+constexpr char kCsd1[] =
+    "concept.code.combine($this.descendants().concept.code).isDistinct()";
+
+TEST_F(ValidatorTest, NativeBdl7AndCsd1AgreeWithFhirpath) {
+  std::vector<std::string> texts;
+  const std::string dir = genogate::testing::R4ExamplesDir();
+  for (const std::string& f : JsonFiles(dir))
+    if (f.rfind("bundle-", 0) == 0 || f.rfind("Bundle-", 0) == 0 ||
+        f.rfind("codesystem-", 0) == 0 || f.rfind("CodeSystem-", 0) == 0)
+      texts.push_back(genogate::testing::ReadTestFile(dir + "/" + f));
+  // Mutations: a repeated fullUrl with and without distinct versionIds,
+  // a history bundle, a code repeated at another level.
+  const std::string u = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a";
+  auto entry = [&](const std::string& version) {
+    return "{\"fullUrl\":\"" + u +
+           "\",\"resource\":{\"resourceType\":\"Patient\"" +
+           (version.empty() ? ""
+                            : ",\"meta\":{\"versionId\":\"" + version + "\"}") +
+           "}}";
+  };
+  const std::string dup = Bundle("collection", entry("") + "," + entry(""));
+  const std::string versions =
+      Bundle("collection", entry("1") + "," + entry("2"));
+  const std::string history = Bundle("history", entry("") + "," + entry(""));
+  const std::string cs_dup =
+      "{\"resourceType\":\"CodeSystem\",\"url\":\"http://example.org/cs\","
+      "\"status\":\"draft\",\"content\":\"complete\",\"concept\":[{"
+      "\"code\":\"a\",\"concept\":[{\"code\":\"b\"},{\"code\":\"a\"}]}]}";
+  const std::string cs_ok =
+      Replace(cs_dup, "{\"code\":\"a\"}]", "{\"code\":\"c\"}]");
+  texts.insert(texts.end(), {dup, versions, history, cs_dup, cs_ok});
+  size_t bundles = 0, code_systems = 0, failures = 0;
+  for (const std::string& t : texts) {
+    Result<fhir::Document> doc = fhir::ParseJson(t, schema_);
+    ASSERT_TRUE(doc.ok());
+    const std::string& type = doc->root.resource_type();
+    if (type != "Bundle" && type != "CodeSystem") continue;
+    const bool bundle = type == "Bundle";
+    (bundle ? bundles : code_systems)++;
+    std::optional<bool> want =
+        ByFhirpath(doc->root, bundle ? kBdl7 : kCsd1, schema_);
+    ASSERT_TRUE(want.has_value());
+    IssueList issues = validator_->Validate(doc->root);
+    const bool failed = InvariantFailed(issues, bundle ? "bdl-7" : "csd-1");
+    EXPECT_EQ(failed, !*want) << t.substr(0, 200);
+    if (failed) ++failures;
+  }
+  EXPECT_GT(bundles, 20u);
+  EXPECT_GT(code_systems, 20u);
+  EXPECT_GT(failures, 0u);
+  // The failing mutations fail, the others do not.
+  EXPECT_TRUE(InvariantFailed(Check(dup), "bdl-7"));
+  EXPECT_TRUE(InvariantFailed(Check(cs_dup), "csd-1"));
+  EXPECT_FALSE(InvariantFailed(Check(versions), "bdl-7"));
+  EXPECT_FALSE(InvariantFailed(Check(history), "bdl-7"));
+  EXPECT_FALSE(InvariantFailed(Check(cs_ok), "csd-1"));
 }
 
 TEST_F(ValidatorTest, ConformsToAndHasProfile) {
