@@ -11,7 +11,7 @@ secs=${1:-20}
 dir=$here/build-fuzz
 CC=clang CXX=clang++ cmake -S "$here" -B "$dir" -G Ninja \
   -DGENOGATE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$dir" -j "$(nproc)"
+cmake --build "$dir" -j "$(nproc)" --target fuzzers
 shopt -s nullglob
 found=0
 for bin in "$dir"/fuzz/*_fuzz; do
