@@ -82,9 +82,7 @@ std::string Resolve(const std::string& dir, const std::string& path) {
 }
 
 Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
-  CheckKeys(node, where,
-            {"name", "url", "auth", "tls", "proxy", "connect_timeout_ms",
-             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts"});
+  if (!node.IsMap()) Fail(node, where, "expected a mapping");
   Endpoint e;
   if (!node["name"]) Fail(node, where + ".name", "required");
   e.name = Scalar(node["name"], where + ".name");
@@ -94,6 +92,9 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
          "must be 1..128 characters of [A-Za-z0-9._-]");
   }
   const std::string at = "endpoint '" + e.name + "'";
+  CheckKeys(node, at,
+            {"name", "url", "auth", "tls", "proxy", "connect_timeout_ms",
+             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts"});
   if (!node["url"]) Fail(node, at + ".url", "required");
   e.url = Scalar(node["url"], at + ".url");
   Status url_ok = ApplyUrl(&e);
