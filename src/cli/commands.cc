@@ -5,6 +5,8 @@ namespace genogate::cli {
 CommandList RegisterAll(CLI::App& app) {
   CommandList list;
   list.push_back(RegisterFormat(app));
+  list.push_back(RegisterPush(app));
+  list.push_back(RegisterPull(app));
   return list;
 }
 

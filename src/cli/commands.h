@@ -23,6 +23,8 @@ CommandList RegisterAll(CLI::App& app);
 
 // One registration function per subcommand.
 Command RegisterFormat(CLI::App& app);
+Command RegisterPush(CLI::App& app);
+Command RegisterPull(CLI::App& app);
 
 }  // namespace genogate::cli
 
