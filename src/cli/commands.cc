@@ -7,6 +7,7 @@ CommandList RegisterAll(CLI::App& app) {
   list.push_back(RegisterFormat(app));
   list.push_back(RegisterPush(app));
   list.push_back(RegisterPull(app));
+  list.push_back(RegisterQueue(app));
   return list;
 }
 

@@ -25,6 +25,7 @@ CommandList RegisterAll(CLI::App& app);
 Command RegisterFormat(CLI::App& app);
 Command RegisterPush(CLI::App& app);
 Command RegisterPull(CLI::App& app);
+Command RegisterQueue(CLI::App& app);
 
 }  // namespace genogate::cli
 
