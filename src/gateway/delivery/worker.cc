@@ -25,8 +25,18 @@ std::string_view CircuitStateName(CircuitBreaker::State s) {
 
 CircuitBreaker::State CircuitBreaker::Check() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (state_ == State::kOpen && clock_->Now() >= open_until_) {
+  Timestamp now = clock_->Now();
+  if (state_ == State::kOpen && now >= open_until_) {
+    // This caller probes; the others see kOpen until it reports, or until
+    // another cool-down has passed (a prober that never reported).
     state_ = State::kHalfOpen;
+    probe_started_ = now;
+    return State::kHalfOpen;
+  }
+  if (state_ == State::kHalfOpen) {
+    if (now - probe_started_ < options_.cool_down) return State::kOpen;
+    probe_started_ = now;
+    return State::kHalfOpen;
   }
   return state_;
 }

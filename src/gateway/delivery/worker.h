@@ -92,8 +92,10 @@ class CircuitBreaker {
   CircuitBreaker(CircuitBreakerOptions options, const Clock* clock)
       : options_(options), clock_(clock) {}
 
-  // kClosed: send. kOpen: do not send. kHalfOpen: the cool-down has passed;
-  // the caller probes and reports with RecordSuccess / RecordFailure.
+  // kClosed: send. kOpen: do not send. kHalfOpen: the cool-down has passed
+  // and the caller is the one prober: it probes and reports with
+  // RecordSuccess / RecordFailure; meanwhile other callers get kOpen (for
+  // at most another cool-down, in case the prober never reports).
   State Check();
   void RecordSuccess();
   // Counts a retryable failure; opens the breaker at the threshold (or at
@@ -113,6 +115,7 @@ class CircuitBreaker {
   State state_ = State::kClosed;
   int failures_ = 0;
   Timestamp open_until_{};
+  Timestamp probe_started_{};
   int64_t opened_ = 0;
 };
 

@@ -215,6 +215,31 @@ TEST_F(WorkerTest, OversizedBundleIsDeadLetteredUnsent) {
   EXPECT_TRUE(http_->requests().empty());
 }
 
+TEST(CircuitBreakerTest, OneProberAtATime) {
+  FakeClock clock;
+  CircuitBreaker b({/*failure_threshold=*/2, /*cool_down=*/10s}, &clock);
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kClosed);
+  b.RecordFailure();
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kClosed);
+  b.RecordSuccess();  // resets the count
+  b.RecordFailure();
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kClosed);
+  b.RecordFailure();
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kOpen);
+  clock.Advance(10s);
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kHalfOpen);  // the prober
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kOpen);      // everyone else
+  clock.Advance(10s);  // the prober never reported: another may probe
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kHalfOpen);
+  b.RecordFailure();  // a failed probe reopens at once
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kOpen);
+  EXPECT_EQ(b.times_opened(), 2);
+  clock.Advance(10s);
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kHalfOpen);
+  b.RecordSuccess();
+  EXPECT_EQ(b.Check(), CircuitBreaker::State::kClosed);
+}
+
 TEST(FileOutboxTest, WorkerWritesEachBundleAtomically) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("genogate-outbox-" + std::to_string(::getpid())))
