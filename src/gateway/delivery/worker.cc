@@ -23,6 +23,15 @@ std::string_view CircuitStateName(CircuitBreaker::State s) {
   return "?";
 }
 
+WorkerOptions WorkerOptionsFor(const Endpoint& endpoint, std::string consumer) {
+  WorkerOptions o;
+  o.endpoint = endpoint.name;
+  o.consumer = std::move(consumer);
+  o.max_attempts = endpoint.max_attempts;
+  o.max_bundle_bytes = endpoint.max_bundle_bytes;
+  return o;
+}
+
 CircuitBreaker::State CircuitBreaker::Check() {
   std::lock_guard<std::mutex> lock(mu_);
   Timestamp now = clock_->Now();

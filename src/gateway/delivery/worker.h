@@ -135,6 +135,10 @@ struct WorkerOptions {
   std::chrono::milliseconds idle_wait{200};
 };
 
+// WorkerOptions for an endpoint's name, max_attempts and max_bundle_bytes
+// (the rest at their defaults); `consumer` names the worker in the queue.
+WorkerOptions WorkerOptionsFor(const Endpoint& endpoint, std::string consumer);
+
 struct WorkerStats {
   int64_t delivered = 0;
   int64_t retried = 0;

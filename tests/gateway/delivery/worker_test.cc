@@ -215,6 +215,18 @@ TEST_F(WorkerTest, OversizedBundleIsDeadLetteredUnsent) {
   EXPECT_TRUE(http_->requests().empty());
 }
 
+TEST(WorkerOptionsTest, FromEndpoint) {
+  Result<Endpoint> e = ParseEndpointFlag("ehr=http://127.0.0.1:1/fhir");
+  ASSERT_TRUE(e.ok());
+  e->max_attempts = 3;
+  e->max_bundle_bytes = 99;
+  WorkerOptions o = WorkerOptionsFor(*e, "host-1/0");
+  EXPECT_EQ(o.endpoint, "ehr");
+  EXPECT_EQ(o.consumer, "host-1/0");
+  EXPECT_EQ(o.max_attempts, 3);
+  EXPECT_EQ(o.max_bundle_bytes, 99u);
+}
+
 TEST(CircuitBreakerTest, OneProberAtATime) {
   FakeClock clock;
   CircuitBreaker b({/*failure_threshold=*/2, /*cool_down=*/10s}, &clock);
