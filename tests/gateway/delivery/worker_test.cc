@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "base/file.h"
 #include "gateway/http/fake_http_client.h"
@@ -213,6 +214,38 @@ TEST_F(WorkerTest, OversizedBundleIsDeadLetteredUnsent) {
   EXPECT_EQ(RunOnce(), 1);
   EXPECT_EQ(StatusOf("job-1").state, JobState::kDeadLettered);
   EXPECT_TRUE(http_->requests().empty());
+}
+
+TEST(WorkerRunTest, RunDrainsUntilStopped) {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("genogate-run-" + std::to_string(::getpid())))
+                        .string();
+  std::filesystem::create_directories(dir);
+  MemoryQueue queue;
+  FileOutbox outbox(dir);
+  CircuitBreaker breaker({}, SystemClock::Get());
+  RandomJitter jitter;
+  WorkerOptions o;
+  o.endpoint = "out";
+  o.idle_wait = 5ms;
+  DeliveryWorker worker(o, &queue, &outbox, &breaker, SystemClock::Get(),
+                        &jitter);
+  std::thread t([&] { worker.Run(); });
+  for (int i = 0; i < 20; ++i) {
+    Job job;
+    job.id = "j" + std::to_string(i);
+    job.report_key = job.id;
+    job.payload = "{}";
+    ASSERT_TRUE(queue.Enqueue("out", job).ok());
+  }
+  for (int i = 0; i < 1000 && worker.stats().delivered < 20; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  worker.Stop();
+  t.join();
+  EXPECT_EQ(worker.stats().delivered, 20);
+  EXPECT_TRUE(IsRegularFile(dir + "/j19.json"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(WorkerOptionsTest, FromEndpoint) {

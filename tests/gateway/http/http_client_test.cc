@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "gateway/http/test_peers.h"
 
@@ -147,6 +149,51 @@ TEST(HttpClientTest, BodyLimitAndRedirectIsAResponse) {
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(moved->status, 302);  // not followed
   EXPECT_EQ(server.requests(), 2);
+}
+
+TEST(HttpClientTest, PlainHttpThroughProxyUsesAbsoluteForm) {
+  std::string seen;
+  TestHttpServer proxy([&](const std::string& head, const std::string&) {
+    seen = head.substr(0, head.find("\r\n"));
+    return TestHttpServer::Response(200, "via proxy");
+  });
+  HttpClientOptions o;
+  o.proxy_url = proxy.url();
+  auto client = Client(o);
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/fhir/metadata";
+  Result<HttpResponse> res = client->Send(req);
+  ASSERT_TRUE(res.ok()) << res.error().ToString();
+  EXPECT_EQ(res->body, "via proxy");
+  EXPECT_EQ(seen, "GET http://127.0.0.1:1/fhir/metadata HTTP/1.1");
+  o.proxy_url = "https://127.0.0.1:1";
+  EXPECT_FALSE(NewHttpClient(o).ok());
+}
+
+TEST(HttpClientTest, ConcurrentSendsShareThePool) {
+  TestHttpServer server([](const std::string& head, const std::string&) {
+    return TestHttpServer::Response(200, head.substr(0, head.find(' ')));
+  });
+  HttpClientOptions o;
+  o.max_idle_per_host = 2;
+  auto client = Client(o);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        HttpRequest req;
+        req.url = server.url() + "/x";
+        Result<HttpResponse> r = client->Send(req);
+        if (r.ok() && r->status == 200 && r->body == "GET") ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(server.requests(), 100);
+  // At most one connection per concurrent caller at any time, reused.
+  EXPECT_LE(server.connections(), 40);
 }
 
 TEST(HttpClientTest, BadCaFileFailsAtCreation) {
