@@ -20,8 +20,11 @@ scripts/build.sh
 echo "== tests"
 ctest --test-dir build --output-on-failure --timeout 1500
 
-echo "== test EHR (HAPI FHIR JPA server) smoke"
-scripts/e2e-ehr.sh smoke
+echo "== test EHR (HAPI FHIR JPA server): smoke, then the end-to-end tests (Ehr*)"
+# One HAPI start for both; ctest above ran the Ehr* tests skipped (no EHR).
+scripts/e2e-ehr.sh -- bash -c 'scripts/hapi.sh smoke "$GENOGATE_TEST_EHR_URL" &&
+  build/tests/genogate_gateway_tests --gtest_brief=1 --gtest_filter="Ehr*" &&
+  build/tests/genogate_cli_tests --gtest_brief=1 --gtest_filter="Ehr*"'
 
 if [ "${GENOGATE_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz"

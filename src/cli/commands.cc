@@ -8,6 +8,9 @@ CommandList RegisterAll(CLI::App& app) {
   list.push_back(RegisterConvert(app));
   list.push_back(RegisterFhirPath(app));
   list.push_back(RegisterValidate(app));
+  list.push_back(RegisterPush(app));
+  list.push_back(RegisterPull(app));
+  list.push_back(RegisterQueue(app));
   return list;
 }
 

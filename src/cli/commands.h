@@ -26,6 +26,9 @@ Command RegisterFormat(CLI::App& app);
 Command RegisterConvert(CLI::App& app);
 Command RegisterFhirPath(CLI::App& app);
 Command RegisterValidate(CLI::App& app);
+Command RegisterPush(CLI::App& app);
+Command RegisterPull(CLI::App& app);
+Command RegisterQueue(CLI::App& app);
 
 }  // namespace genogate::cli
 

@@ -61,6 +61,24 @@ Status WriteOutput(const std::string& path, std::string_view data) {
   return WriteFileAtomic(path, data);
 }
 
+Result<gateway::Endpoint> ResolveEndpoint(const EndpointOptions& o) {
+  if (!o.url.empty()) {
+    if (!o.name.empty() || !o.config.empty()) {
+      return Error(ErrorCode::kInvalidInput,
+                   "give either an endpoint and --config, or a URL, not both");
+    }
+    return gateway::EndpointFromUrl(o.url);
+  }
+  if (o.name.empty() || o.config.empty()) {
+    return Error(ErrorCode::kInvalidInput,
+                 "an endpoint name needs --config FILE (or give a URL)");
+  }
+  Result<std::vector<gateway::Endpoint>> all =
+      gateway::LoadEndpointsFile(o.config);
+  if (!all.ok()) return all.error();
+  return gateway::FindEndpoint(*all, o.name);
+}
+
 int Fail(const std::string& command, const Error& error) {
   std::cerr << "genogate " << command << ": " << error.message() << "\n";
   return 2;

@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "gateway/config/endpoint.h"
 
 namespace genogate::cli {
 
@@ -35,6 +36,18 @@ Result<std::string> ReadInput(const std::string& path, size_t max_bytes);
 
 // Writes to OUT atomically, or to standard output for "" or "-".
 Status WriteOutput(const std::string& path, std::string_view data);
+
+// Options of the commands that talk to an endpoint: a named endpoint from a
+// configuration file, or a bare URL (--to / --from).
+struct EndpointOptions {
+  std::string name;    // ENDPOINT or --endpoint NAME
+  std::string config;  // --config FILE
+  std::string url;     // --to / --from URL
+};
+
+// The endpoint the options select: exactly one of (name + config) and url.
+// kInvalidInput for a bad combination; otherwise the config file's errors.
+Result<gateway::Endpoint> ResolveEndpoint(const EndpointOptions& options);
 
 // Prints "genogate <command>: <error>" to standard error and returns 2.
 int Fail(const std::string& command, const Error& error);

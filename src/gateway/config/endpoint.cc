@@ -1,0 +1,325 @@
+#include "gateway/config/endpoint.h"
+
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <exception>
+#include <set>
+
+#include "base/file.h"
+#include "gateway/queue/delivery_queue.h"
+
+namespace genogate::gateway {
+namespace {
+
+// Thrown inside this file only, caught by ParseEndpointsYaml.
+struct ConfigError {
+  int line;
+  std::string key;
+  std::string message;
+};
+
+[[noreturn]] void Fail(const YAML::Node& node, std::string key,
+                       std::string message) {
+  throw ConfigError{node.Mark().line + 1, std::move(key), std::move(message)};
+}
+
+std::string Scalar(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) Fail(node, key, "expected a string");
+  return node.Scalar();
+}
+
+int64_t Integer(const YAML::Node& node, const std::string& key, int64_t min,
+                int64_t max) {
+  std::string s = Scalar(node, key);
+  if (s.empty()) Fail(node, key, "expected a number");
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') Fail(node, key, "expected a whole number");
+    if (v > (max - (c - '0')) / 10) {
+      Fail(node, key, "must be at most " + std::to_string(max));
+    }
+    v = v * 10 + (c - '0');
+  }
+  if (v < min) Fail(node, key, "must be at least " + std::to_string(min));
+  return v;
+}
+
+void CheckKeys(const YAML::Node& map, const std::string& where,
+               const std::set<std::string>& allowed) {
+  if (!map.IsMap()) Fail(map, where, "expected a mapping");
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string k = Scalar(it->first, where);
+    if (!allowed.count(k)) {
+      Fail(it->first, where.empty() ? k : where + "." + k, "unknown key");
+    }
+  }
+}
+
+Status ApplyUrl(Endpoint* e) {
+  std::string_view url = e->url;
+  if (url.substr(0, 7) == "file://") {
+    e->kind = Endpoint::Kind::kFile;
+    e->directory = std::string(url.substr(7));
+    if (e->directory.empty()) {
+      return Error(ErrorCode::kInvalidInput, "file:// URL needs a directory");
+    }
+    return Status::Ok();
+  }
+  e->kind = Endpoint::Kind::kFhir;
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->target.find('?') != std::string::npos) {
+    return Error(ErrorCode::kInvalidInput, "a FHIR base URL has no query");
+  }
+  return Status::Ok();
+}
+
+std::string Resolve(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || dir.empty()) return path;
+  return dir + "/" + path;
+}
+
+Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
+  if (!node.IsMap()) Fail(node, where, "expected a mapping");
+  Endpoint e;
+  if (!node["name"]) Fail(node, where + ".name", "required");
+  e.name = Scalar(node["name"], where + ".name");
+  Status valid = ValidateEndpointName(e.name);
+  if (!valid.ok()) {
+    Fail(node["name"], where + ".name",
+         "must be 1..128 characters of [A-Za-z0-9._-]");
+  }
+  const std::string at = "endpoint '" + e.name + "'";
+  CheckKeys(node, at,
+            {"name", "url", "auth", "tls", "proxy", "connect_timeout_ms",
+             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts"});
+  if (!node["url"]) Fail(node, at + ".url", "required");
+  e.url = Scalar(node["url"], at + ".url");
+  Status url_ok = ApplyUrl(&e);
+  if (!url_ok.ok()) Fail(node["url"], at + ".url", url_ok.error().message());
+  if (const YAML::Node auth = node["auth"]) {
+    CheckKeys(auth, at + ".auth",
+              {"type", "username", "password_file", "password_env",
+               "token_file", "token_env"});
+    std::string type =
+        auth["type"] ? Scalar(auth["type"], at + ".auth.type") : "none";
+    auto secret = [&](const char* file_key, const char* env_key) {
+      SecretRef ref;
+      if (auth[file_key]) {
+        ref.file = Scalar(auth[file_key], at + ".auth." + file_key);
+      }
+      if (auth[env_key]) {
+        ref.env = Scalar(auth[env_key], at + ".auth." + env_key);
+      }
+      if (ref.file.empty() == ref.env.empty()) {
+        Fail(auth, at + ".auth",
+             std::string("needs exactly one of ") + file_key + " and " +
+                 env_key);
+      }
+      return ref;
+    };
+    if (type == "none") {
+      e.auth.type = EndpointAuth::Type::kNone;
+    } else if (type == "basic") {
+      e.auth.type = EndpointAuth::Type::kBasic;
+      if (!auth["username"]) Fail(auth, at + ".auth.username", "required");
+      e.auth.username = Scalar(auth["username"], at + ".auth.username");
+      e.auth.secret = secret("password_file", "password_env");
+    } else if (type == "bearer") {
+      e.auth.type = EndpointAuth::Type::kBearer;
+      e.auth.secret = secret("token_file", "token_env");
+    } else {
+      Fail(auth["type"], at + ".auth.type", "must be none, basic or bearer");
+    }
+  }
+  if (const YAML::Node tls = node["tls"]) {
+    CheckKeys(tls, at + ".tls", {"ca_file", "client_cert", "client_key"});
+    if (tls["ca_file"]) e.ca_file = Scalar(tls["ca_file"], at + ".tls.ca_file");
+    if (tls["client_cert"]) {
+      e.client_cert_file = Scalar(tls["client_cert"], at + ".tls.client_cert");
+    }
+    if (tls["client_key"]) {
+      e.client_key_file = Scalar(tls["client_key"], at + ".tls.client_key");
+    }
+    if (e.client_cert_file.empty() != e.client_key_file.empty()) {
+      Fail(tls, at + ".tls", "client_cert and client_key go together");
+    }
+  }
+  if (node["proxy"]) {
+    e.proxy_url = Scalar(node["proxy"], at + ".proxy");
+    Result<Url> p = ParseUrl(e.proxy_url);
+    if (!p.ok() || p->scheme != "http") {
+      Fail(node["proxy"], at + ".proxy", "must be an http:// URL");
+    }
+  }
+  if (node["connect_timeout_ms"]) {
+    e.connect_timeout = std::chrono::milliseconds(Integer(
+        node["connect_timeout_ms"], at + ".connect_timeout_ms", 1, 600'000));
+  }
+  if (node["timeout_ms"]) {
+    e.timeout = std::chrono::milliseconds(
+        Integer(node["timeout_ms"], at + ".timeout_ms", 1, 3'600'000));
+  }
+  if (node["concurrency"]) {
+    e.concurrency = static_cast<int>(
+        Integer(node["concurrency"], at + ".concurrency", 1, 256));
+  }
+  if (node["max_bundle_bytes"]) {
+    e.max_bundle_bytes = static_cast<size_t>(Integer(node["max_bundle_bytes"],
+                                                     at + ".max_bundle_bytes",
+                                                     1, int64_t{1} << 32));
+  }
+  if (node["max_attempts"]) {
+    e.max_attempts = static_cast<int>(
+        Integer(node["max_attempts"], at + ".max_attempts", 1, 1000));
+  }
+  return e;
+}
+
+}  // namespace
+
+HttpClientOptions Endpoint::HttpOptions() const {
+  HttpClientOptions o;
+  o.connect_timeout = connect_timeout;
+  o.io_timeout = timeout;
+  o.ca_file = ca_file;
+  o.client_cert_file = client_cert_file;
+  o.client_key_file = client_key_file;
+  o.proxy_url = proxy_url;
+  o.max_idle_per_host = concurrency < 4 ? 4 : concurrency;
+  return o;
+}
+
+Result<std::string> LoadSecret(const SecretRef& ref) {
+  if (!ref.env.empty()) {
+    const char* v = std::getenv(ref.env.c_str());
+    if (v == nullptr || *v == '\0') {
+      return Error(ErrorCode::kNotFound,
+                   "environment variable " + ref.env + " is not set");
+    }
+    return std::string(v);
+  }
+  if (ref.file.empty()) {
+    return Error(ErrorCode::kInvalidInput, "no secret configured");
+  }
+  struct stat st {};
+  if (::stat(ref.file.c_str(), &st) != 0) {
+    return Error(ErrorCode::kNotFound,
+                 "secret file " + ref.file + " does not exist");
+  }
+  if ((st.st_mode & 0006) != 0) {
+    return Error(ErrorCode::kPermissionDenied,
+                 "secret file " + ref.file +
+                     " is readable or writable by others (chmod o-rw)");
+  }
+  Result<std::string> text = ReadFile(ref.file, 64 * 1024);
+  if (!text.ok()) {
+    return Error(text.error().code(), "cannot read secret file " + ref.file);
+  }
+  std::string s = std::move(text).value();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.empty()) {
+    return Error(ErrorCode::kInvalidInput,
+                 "secret file " + ref.file + " is empty");
+  }
+  return s;
+}
+
+Result<std::vector<Endpoint>> ParseEndpointsYaml(std::string_view yaml,
+                                                 std::string_view file_name) {
+  const std::string file(file_name);
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root.IsMap()) Fail(root, "", "expected a mapping with 'endpoints'");
+    CheckKeys(root, "", {"endpoints"});
+    const YAML::Node list = root["endpoints"];
+    if (!list || !list.IsSequence()) {
+      Fail(list ? list : root, "endpoints", "expected a list of endpoints");
+    }
+    std::vector<Endpoint> out;
+    std::set<std::string> names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      Endpoint e = ParseOne(list[i], "endpoints[" + std::to_string(i) + "]");
+      if (!names.insert(e.name).second) {
+        Fail(list[i]["name"], "endpoints[" + std::to_string(i) + "].name",
+             "duplicate endpoint name '" + e.name + "'");
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  } catch (const ConfigError& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.line) + ": " +
+                     (e.key.empty() ? "" : e.key + ": ") + e.message);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  }
+}
+
+Result<std::vector<Endpoint>> LoadEndpointsFile(const std::string& path) {
+  Result<std::string> text = ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.error().WithContext(path);
+  Result<std::vector<Endpoint>> eps = ParseEndpointsYaml(*text, path);
+  if (!eps.ok()) return eps;
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+  for (Endpoint& e : *eps) {
+    e.ca_file = Resolve(dir, e.ca_file);
+    e.client_cert_file = Resolve(dir, e.client_cert_file);
+    e.client_key_file = Resolve(dir, e.client_key_file);
+    e.auth.secret.file = Resolve(dir, e.auth.secret.file);
+    if (e.kind == Endpoint::Kind::kFile)
+      e.directory = Resolve(dir, e.directory);
+  }
+  return eps;
+}
+
+Result<Endpoint> ParseEndpointFlag(std::string_view flag) {
+  size_t eq = flag.find('=');
+  if (eq == std::string_view::npos) {
+    return Error(ErrorCode::kInvalidInput, "--endpoint expects NAME=URL");
+  }
+  Endpoint e;
+  e.name = std::string(flag.substr(0, eq));
+  Status valid = ValidateEndpointName(e.name);
+  if (!valid.ok()) return valid.error().WithContext("--endpoint");
+  e.url = std::string(flag.substr(eq + 1));
+  Status s = ApplyUrl(&e);
+  if (!s.ok()) return s.error().WithContext("--endpoint " + e.name);
+  return e;
+}
+
+Result<Endpoint> EndpointFromUrl(std::string_view url) {
+  return ParseEndpointFlag("cli=" + std::string(url));
+}
+
+Result<Endpoint> FindEndpoint(const std::vector<Endpoint>& endpoints,
+                              std::string_view name) {
+  for (const Endpoint& e : endpoints) {
+    if (e.name == name) return e;
+  }
+  return Error(ErrorCode::kNotFound,
+               "no endpoint named '" + std::string(name) + "'");
+}
+
+Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e) {
+  if (e.auth.type == EndpointAuth::Type::kNone) return NewNoAuth();
+  Result<std::string> first = LoadSecret(e.auth.secret);
+  if (!first.ok()) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "endpoint '" + e.name + "': " + first.error().message());
+  }
+  SecretRef ref = e.auth.secret;
+  SecretLoader loader = [ref] { return LoadSecret(ref); };
+  if (e.auth.type == EndpointAuth::Type::kBasic) {
+    return NewBasicAuth(e.auth.username, std::move(loader));
+  }
+  return NewBearerAuth(std::move(loader));
+}
+
+}  // namespace genogate::gateway

@@ -1,0 +1,84 @@
+// `genogate queue` against a real redis-server.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/file.h"
+#include "gateway/queue/queue_test_util.h"
+#include "testing/redis_server.h"
+#include "testing/test_env.h"
+
+namespace genogate::cli {
+namespace {
+
+std::pair<int, std::string> Sh(const std::string& args) {
+  std::string cmd =
+      "'" + genogate::testing::BinaryDir() + "/genogate' " + args + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while (p != nullptr && (n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
+    out.append(buf.data(), n);
+  }
+  int status = p == nullptr ? -1 : ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(QueueCommandTest, StatsDeadReplayDiscard) {
+  auto redis = genogate::testing::RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  auto queue = gateway::testing::MakeRedisQueue(*redis, {}, nullptr, "cli:");
+  ASSERT_NE(queue, nullptr);
+  for (std::string id : {"a", "b", "c"}) {
+    gateway::Job job;
+    job.id = id;
+    job.report_key = id;
+    job.payload = "{}";
+    ASSERT_TRUE(queue->Enqueue("ehr", job).ok());
+  }
+  auto claimed = queue->Claim("ehr", "w", 2);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 2u);
+  for (const auto& job : *claimed) {
+    ASSERT_TRUE(queue->DeadLetter(job, "rejected: HTTP 400", "{}").ok());
+  }
+  std::string dir = redis->dir();
+  std::string keys = dir + "/keys";
+  ASSERT_TRUE(WriteFileAtomic(
+                  keys,
+                  "active = test-2026\ntest-2026 = "
+                  "hex:8f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aab"
+                  "bccddeeff\n")
+                  .ok());
+  ::chmod(keys.c_str(), 0600);
+  std::string common =
+      " --redis " + redis->url() + " --key-file '" + keys + "' --prefix cli: ";
+  auto [rc, out] = Sh("queue" + common + "stats");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("ehr\t1\t0\t0\t2"), std::string::npos) << out;
+  std::tie(rc, out) = Sh("queue" + common + "dead ehr");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("ehr/a\t"), std::string::npos) << out;
+  EXPECT_NE(out.find("rejected: HTTP 400"), std::string::npos) << out;
+  std::tie(rc, out) = Sh("queue" + common + "replay ehr/a");
+  EXPECT_EQ(rc, 0) << out;
+  std::tie(rc, out) = Sh("queue" + common + "discard ehr/b");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(queue->GetStatus("ehr", "a")->state, gateway::JobState::kQueued);
+  EXPECT_EQ(queue->GetStatus("ehr", "b")->state, gateway::JobState::kDiscarded);
+  std::tie(rc, out) = Sh("queue" + common + "replay ehr/zzz");
+  EXPECT_EQ(rc, 2) << out;
+  // A key file readable by others is refused.
+  ::chmod(keys.c_str(), 0644);
+  std::tie(rc, out) = Sh("queue" + common + "stats");
+  EXPECT_EQ(rc, 2) << out;
+}
+
+}  // namespace
+}  // namespace genogate::cli

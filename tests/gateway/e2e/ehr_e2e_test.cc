@@ -1,0 +1,346 @@
+// End-to-end tests against a real FHIR server: the HAPI FHIR JPA test EHR
+// started by scripts/e2e-ehr.sh (GENOGATE_TEST_EHR_URL), a real redis-server
+// for the queue, and the Beast HTTP client. Skipped only when
+// GENOGATE_TEST_EHR_URL is unset; the stopped-endpoint test needs no EHR.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "gateway/delivery/target.h"
+#include "gateway/delivery/worker.h"
+#include "gateway/http/test_peers.h"
+#include "gateway/queue/queue_test_util.h"
+#include "testing/json_equal.h"
+#include "testing/redis_server.h"
+#include "testing/test_env.h"
+
+namespace genogate::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using genogate::testing::RedisServer;
+
+std::string EhrUrl() {
+  const char* url = std::getenv("GENOGATE_TEST_EHR_URL");
+  return url == nullptr ? "" : url;
+}
+
+#define REQUIRE_EHR()                                                \
+  if (EhrUrl().empty()) {                                            \
+    GTEST_SKIP() << "GENOGATE_TEST_EHR_URL is not set (run through " \
+                    "scripts/e2e-ehr.sh)";                           \
+  }
+
+std::string ToJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
+// A unique suffix per test run and call.
+std::string RunId() {
+  static int n = 0;
+  return std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch() /
+                        1ms) +
+         "-" + std::to_string(++n);
+}
+
+// The IG's oncology report example with every identifier made unique for
+// this run, an identifier added where a resource has none, and every entry
+// a conditional create on its identifier (as genogate's bundles are).
+struct TestBundle {
+  std::string json;
+  // Per entry: resource type and "system|value" of its identifier.
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::string report_key;  // the DiagnosticReport's identifier
+};
+
+TestBundle MakeBundle(const std::string& run) {
+  std::string text = genogate::testing::ReadTestFile(
+      genogate::testing::GenomicsPackageDir() +
+      "/example/Bundle-bundle-oncology-report-example.json");
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError());
+  auto& a = doc.GetAllocator();
+  TestBundle out;
+  int i = 0;
+  for (auto& entry : doc["entry"].GetArray()) {
+    rapidjson::Value& res = entry["resource"];
+    std::string type = res["resourceType"].GetString();
+    if (!res.HasMember("identifier")) {
+      rapidjson::Value ids(rapidjson::kArrayType);
+      rapidjson::Value id(rapidjson::kObjectType);
+      id.AddMember("system", "urn:genogate:e2e", a);
+      id.AddMember("value", rapidjson::Value("entry-" + std::to_string(i), a),
+                   a);
+      ids.PushBack(id, a);
+      res.AddMember("identifier", ids, a);
+    }
+    rapidjson::Value& first = res["identifier"][0];
+    std::string value = std::string(first["value"].GetString()) + "-" + run;
+    first["value"].SetString(value.c_str(), a);
+    std::string key = std::string(first["system"].GetString()) + "|" + value;
+    rapidjson::Value& req = entry["request"];
+    if (req.HasMember("ifNoneExist")) req.RemoveMember("ifNoneExist");
+    req.AddMember("ifNoneExist", rapidjson::Value("identifier=" + key, a), a);
+    out.keys.emplace_back(type, key);
+    if (type == "DiagnosticReport") out.report_key = key;
+    ++i;
+  }
+  out.json = ToJson(doc);
+  return out;
+}
+
+std::unique_ptr<DeliveryTarget> EhrTarget() {
+  Result<Endpoint> e = EndpointFromUrl(EhrUrl());
+  EXPECT_TRUE(e.ok());
+  Result<std::unique_ptr<DeliveryTarget>> t = MakeTarget(*e);
+  EXPECT_TRUE(t.ok()) << t.error().ToString();
+  return std::move(t).value();
+}
+
+std::vector<std::string> SearchAll(const FhirClient& client,
+                                   const std::string& type,
+                                   const std::string& query) {
+  std::vector<std::string> out;
+  Status s = client.Search(type, query, [&](std::string_view json) {
+    out.emplace_back(json);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.error().ToString();
+  return out;
+}
+
+// Replaces every "reference" string found in `refs` (urn:uuid -> Type/id).
+void RewriteReferences(rapidjson::Value& v,
+                       const std::map<std::string, std::string>& refs,
+                       rapidjson::Document::AllocatorType& a) {
+  if (v.IsObject()) {
+    for (auto& m : v.GetObject()) {
+      if (std::string_view(m.name.GetString()) == "reference" &&
+          m.value.IsString()) {
+        auto it = refs.find(m.value.GetString());
+        if (it != refs.end()) m.value.SetString(it->second.c_str(), a);
+      } else {
+        RewriteReferences(m.value, refs, a);
+      }
+    }
+  } else if (v.IsArray()) {
+    for (auto& e : v.GetArray()) RewriteReferences(e, refs, a);
+  }
+}
+
+class EhrTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    REQUIRE_EHR();
+    target_ = EhrTarget();
+    ASSERT_NE(target_, nullptr);
+    client_ = &static_cast<FhirTarget*>(target_.get())->client();
+  }
+  std::unique_ptr<DeliveryTarget> target_;
+  const FhirClient* client_ = nullptr;
+};
+
+TEST_F(EhrTest, EhrMetadataIsR4) {
+  Result<std::string> m = client_->Metadata();
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_TRUE(target_->Probe().ok());
+}
+
+TEST_F(EhrTest, EhrPushThenPullBackBySearch) {
+  TestBundle b = MakeBundle(RunId());
+  TransactionOutcome out = target_->Deliver("job-1", b.json);
+  ASSERT_TRUE(out.ok()) << out.error->ToString() << "\n"
+                        << OperationOutcomeText(out.operation_outcome_json);
+  ASSERT_EQ(out.resource_ids.size(), b.keys.size());
+
+  // What the EHR should hold: each resource with its references resolved.
+  rapidjson::Document sent;
+  sent.Parse(b.json.c_str());
+  std::map<std::string, std::string> refs;
+  auto entries = sent["entry"].GetArray();
+  for (size_t i = 0; i < entries.Size(); ++i) {
+    refs[entries[i]["fullUrl"].GetString()] = out.resource_ids[i];
+  }
+  for (size_t i = 0; i < entries.Size(); ++i) {
+    const auto& [type, key] = b.keys[i];
+    std::vector<std::string> found =
+        SearchAll(*client_, type, "identifier=" + key);
+    ASSERT_EQ(found.size(), 1u) << type << " " << key;
+    rapidjson::Document got;
+    got.Parse(found[0].c_str());
+    EXPECT_EQ(type + "/" + got["id"].GetString(), out.resource_ids[i]);
+    got.RemoveMember("id");
+    got.RemoveMember("meta");
+    rapidjson::Value expected(entries[i]["resource"], sent.GetAllocator());
+    RewriteReferences(expected, refs, sent.GetAllocator());
+    expected.RemoveMember("id");
+    expected.RemoveMember("meta");
+    EXPECT_EQ(genogate::testing::JsonDifference(ToJson(expected), ToJson(got)),
+              "")
+        << type << " " << out.resource_ids[i];
+  }
+  // The report found through its patient, paging one result at a time.
+  std::string patient;
+  for (size_t i = 0; i < b.keys.size(); ++i) {
+    if (b.keys[i].first == "Patient") patient = out.resource_ids[i];
+  }
+  std::vector<std::string> obs =
+      SearchAll(*client_, "Observation", "subject=" + patient + "&_count=5");
+  EXPECT_EQ(obs.size(), 12u);  // three pages
+  Result<std::vector<std::string>> pats = client_->FindPatientsByIdentifier(
+      b.keys[1].second.substr(0, b.keys[1].second.find('|')),
+      b.keys[1].second.substr(b.keys[1].second.find('|') + 1));
+  ASSERT_TRUE(pats.ok());
+  EXPECT_EQ(*pats, std::vector<std::string>{patient});
+}
+
+TEST_F(EhrTest, EhrSameBundleTwiceLeavesOneReport) {
+  TestBundle b = MakeBundle(RunId());
+  TransactionOutcome first = target_->Deliver("job-1", b.json);
+  ASSERT_TRUE(first.ok()) << first.error->ToString();
+  TransactionOutcome second = target_->Deliver("job-1", b.json);
+  ASSERT_TRUE(second.ok()) << second.error->ToString();
+  EXPECT_EQ(first.resource_ids, second.resource_ids);
+  EXPECT_EQ(
+      SearchAll(*client_, "DiagnosticReport", "identifier=" + b.report_key)
+          .size(),
+      1u);
+  for (const auto& [type, key] : b.keys) {
+    EXPECT_EQ(SearchAll(*client_, type, "identifier=" + key).size(), 1u)
+        << type;
+  }
+}
+
+TEST_F(EhrTest, EhrInvalidBundleThroughQueueIsDeadLetteredWithOutcome) {
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  auto queue = testing::MakeRedisQueue(*redis, {}, nullptr);
+  ASSERT_NE(queue, nullptr);
+  TestBundle good = MakeBundle(RunId());
+  TestBundle bad = MakeBundle(RunId());
+  rapidjson::Document doc;
+  doc.Parse(bad.json.c_str());
+  doc["entry"][3]["resource"]["status"].SetString("finished");
+  bad.json = ToJson(doc);
+  for (auto [id, b] : {std::pair{"good", &good}, std::pair{"bad", &bad}}) {
+    Job job;
+    job.id = id;
+    job.report_key = b->report_key;
+    job.payload = b->json;
+    ASSERT_TRUE(queue->Enqueue("hapi", job).ok());
+  }
+  CircuitBreaker breaker({}, SystemClock::Get());
+  RandomJitter jitter;
+  WorkerOptions o;
+  o.endpoint = "hapi";
+  DeliveryWorker worker(o, queue.get(), target_.get(), &breaker,
+                        SystemClock::Get(), &jitter);
+  Result<int> n = worker.RunOnce();
+  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_EQ(*n, 2);
+  Result<JobStatus> gs = queue->GetStatus("hapi", "good");
+  ASSERT_TRUE(gs.ok());
+  EXPECT_EQ(gs->state, JobState::kDelivered);
+  EXPECT_EQ(gs->resource_ids.size(), good.keys.size());
+  Result<JobStatus> bs = queue->GetStatus("hapi", "bad");
+  ASSERT_TRUE(bs.ok());
+  EXPECT_EQ(bs->state, JobState::kDeadLettered);
+  Result<DeadLetter> dl = queue->GetDead(bs->dead_letter_id);
+  ASSERT_TRUE(dl.ok());
+  EXPECT_NE(dl->reason.find("HTTP 400"), std::string::npos) << dl->reason;
+  EXPECT_EQ(dl->reason.find("finished"), std::string::npos) << dl->reason;
+  EXPECT_EQ(dl->attempts, 1);
+  rapidjson::Document oo;
+  oo.Parse(dl->operation_outcome.c_str());
+  ASSERT_FALSE(oo.HasParseError());
+  EXPECT_STREQ(oo["resourceType"].GetString(), "OperationOutcome");
+  EXPECT_STREQ(oo["issue"][0]["severity"].GetString(), "error");
+  EXPECT_NE(OperationOutcomeText(dl->operation_outcome).find("finished"),
+            std::string::npos);
+  // Nothing of the bad bundle reached the EHR (transactions are atomic).
+  EXPECT_TRUE(
+      SearchAll(*client_, "DiagnosticReport", "identifier=" + bad.report_key)
+          .empty());
+}
+
+// Needs no EHR: an endpoint on a loopback port where nothing listens.
+TEST(EhrStoppedEndpointTest, EhrRetriesWithBackoffAndOpensCircuit) {
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  FakeClock clock;
+  auto queue = testing::MakeRedisQueue(*redis, {}, &clock);
+  ASSERT_NE(queue, nullptr);
+  Result<Endpoint> e = EndpointFromUrl(
+      "http://127.0.0.1:" + std::to_string(testing::FreePort()) + "/fhir");
+  ASSERT_TRUE(e.ok());
+  Result<std::unique_ptr<DeliveryTarget>> target = MakeTarget(*e);
+  ASSERT_TRUE(target.ok());
+  for (int i = 0; i < 3; ++i) {
+    Job job;
+    job.id = "job-" + std::to_string(i);
+    job.report_key = job.id;
+    job.payload = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\"}";
+    ASSERT_TRUE(queue->Enqueue("down", job).ok());
+  }
+  CircuitBreakerOptions bo;
+  bo.failure_threshold = 3;
+  bo.cool_down = 60s;
+  CircuitBreaker breaker(bo, &clock);
+  FixedJitter jitter(1.0);  // the full back-off, to check it exactly
+  WorkerOptions o;
+  o.endpoint = "down";
+  o.batch = 1;
+  o.backoff_base = 1s;
+  DeliveryWorker worker(o, queue.get(), target->get(), &breaker, &clock,
+                        &jitter);
+  // job-0 fails: retry in 1 s; then 2 s after its second attempt.
+  ASSERT_EQ(*worker.RunOnce(), 1);
+  Result<JobStatus> s = queue->GetStatus("down", "job-0");
+  EXPECT_EQ(s->state, JobState::kRetrying);
+  EXPECT_EQ(s->attempts, 1);
+  EXPECT_EQ(s->next_attempt, clock.Now() + 1s);
+  EXPECT_NE(s->last_reason.find("unavailable"), std::string::npos);
+  ASSERT_EQ(*worker.RunOnce(), 1);  // job-1
+  EXPECT_EQ(breaker.state(), CircuitBreaker::State::kClosed);
+  clock.Advance(1s);
+  ASSERT_EQ(*worker.RunOnce(), 1);  // job-2 (or job-0 again): third failure
+  EXPECT_EQ(breaker.state(), CircuitBreaker::State::kOpen);
+  // Open: retries fall due but nothing is claimed or sent.
+  clock.Advance(10s);
+  EXPECT_EQ(*worker.RunOnce(), 0);
+  EXPECT_EQ(*worker.RunOnce(), 0);
+  EXPECT_EQ(worker.stats().skipped_open, 2);
+  Result<QueueStats> st = queue->Stats("down");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->ready + st->delayed, 3);
+  EXPECT_EQ(st->in_flight, 0);
+  // After the cool-down the probe (GET metadata) fails too: open again.
+  clock.Advance(60s);
+  EXPECT_EQ(*worker.RunOnce(), 0);
+  EXPECT_EQ(worker.stats().probes, 1);
+  EXPECT_EQ(breaker.times_opened(), 2);
+  // The attempts so far: each job's status says retrying, none delivered.
+  int attempts = 0;
+  for (int i = 0; i < 3; ++i) {
+    Result<JobStatus> js = queue->GetStatus("down", "job-" + std::to_string(i));
+    ASSERT_TRUE(js.ok());
+    EXPECT_NE(js->state, JobState::kDelivered);
+    attempts += js->attempts;
+  }
+  EXPECT_EQ(attempts, 3);
+}
+
+}  // namespace
+}  // namespace genogate::gateway
