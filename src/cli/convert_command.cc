@@ -503,10 +503,12 @@ Command RegisterConvert(CLI::App& app) {
   cmd->add_option("--source-class", o->source_class, "Genomic source class")
       ->check(CLI::IsMember({"germline", "somatic", "mixed"}));
   cmd->add_option("--patient", o->patient,
-                  "The lab's patient identifier (required)")
+                  "The lab's patient identifier (required for vcf; "
+                  "overrides the message/document otherwise)")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--accession", o->accession,
-                  "The report's accession identifier (required)")
+                  "The report's accession identifier (required for vcf; "
+                  "overrides the message/document otherwise)")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--lab", o->lab, "Lab name (keys the identifiers)")
       ->type_name("NAME");

@@ -413,6 +413,7 @@ class Reader {
 
   const Limits& limits_;
   std::vector<Problem>* problems_;
+  std::string build_;  // the report's build, once read ("" if not valid)
 };
 
 std::optional<IdentifierValue> Reader::Identifier(const JNode& obj,
@@ -478,6 +479,7 @@ void Reader::Read(const JNode& root, GenomicReportInput* out) {
     Missing(ptr, "report");
   } else {
     ReadReport(*report, "/report", out);
+    build_ = out->build;
   }
   if (const JNode* vs = root.Member("variants")) {
     if (vs->kind != JNode::Kind::kArray) {
@@ -618,6 +620,18 @@ bool Reader::Location(const JNode& n, const std::string& ptr, bool end_required,
     // 1-based inclusive [s, e] is 0-based interval [s-1, e).
     *start = **start - 1;
   }
+  // Within the chromosome, when the build is known (0-based: <= length).
+  const std::optional<int64_t> length =
+      vcf::ChromosomeLength(*chrom, vcf::ParseGenomeBuild(build_));
+  if (length) {
+    const std::string_view key = *end ? "end" : "start";
+    if ((*end ? **end : **start) > *length) {
+      Add(Child(ptr, key), "is beyond the end of chromosome " + *chrom +
+                               " in " + build_ + " (" +
+                               std::to_string(*length) + ")");
+      return false;
+    }
+  }
   return true;
 }
 
@@ -673,6 +687,12 @@ void Reader::ReadVariant(const JNode& n, const std::string& ptr,
       v->end = end;
     } else if (ref_len > 0) {
       v->end = *start + ref_len;
+      const std::optional<int64_t> length =
+          vcf::ChromosomeLength(v->chromosome, vcf::ParseGenomeBuild(build_));
+      if (length && *v->end > *length) {
+        Add(Child(ptr, "ref"), "extends beyond the end of chromosome " +
+                                   v->chromosome + " in " + build_);
+      }
     }
   }
   if (!v->chromosome.empty() && !v->build.empty()) {
@@ -847,6 +867,8 @@ Result<GenomicReportInput> ReadLabJson(std::string_view text,
                              std::to_string(limits.max_bytes) + " bytes"});
     return fail(ErrorCode::kLimitExceeded);
   }
+  // A UTF-8 byte order mark (some Windows tools write one) is skipped.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   TreeBuilder builder(limits);
   rapidjson::Reader reader;
   rapidjson::MemoryStream input(text.data(), text.size());

@@ -138,7 +138,9 @@ std::string Replace(std::string s, const std::string& from,
 }
 
 TEST(LabJsonMapperTest, MinimalDocumentIsAccepted) {
-  Result<GenomicReportInput> r = ReadLabJson(Doc("", kGood), nullptr);
+  // With a UTF-8 byte order mark, as some Windows tools write.
+  Result<GenomicReportInput> r =
+      ReadLabJson("\xEF\xBB\xBF" + Doc("", kGood), nullptr);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(*r->variants[0].start, 99);
   EXPECT_EQ(*r->variants[0].end, 100);
@@ -223,6 +225,13 @@ TEST(LabJsonMapperTest, MalformedDocumentsNameThePointer) {
        Replace(Doc("", g), R"("variants":[)" + g + "]", R"("variants":{})"),
        "/variants", "must be an array"},
       {"not JSON", "{\"format\": ", "", "not JSON"},
+      {"beyond the chromosome",
+       Doc("", Replace(g, R"("start":100)",
+                       R"("start":248956423,"end":248956423)")),
+       "/variants/0/end", "beyond the end of chromosome 1 in GRCh38"},
+      {"ref beyond the chromosome",
+       Doc("", Replace(g, R"("start":100)", R"("start":248956423)")),
+       "/variants/0/ref", "beyond the end of chromosome 1 in GRCh38"},
   };
   for (const BadCase& c : cases) {
     std::vector<Problem> problems;
