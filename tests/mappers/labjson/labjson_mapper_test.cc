@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <string>
 #include <vector>
@@ -287,6 +288,55 @@ TEST(LabJsonMapperTest, LimitsAreEnforced) {
   EXPECT_EQ(r.error().code(), ErrorCode::kLimitExceeded);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_THAT(problems[0].reason, HasSubstr("deeper than"));
+}
+
+// Every field the JSON Schema documents is one the reader knows: a member
+// named in the schema, set to null, gives a type problem, never "unknown
+// field". (The reverse direction is covered by the example, which uses
+// every field group and is refused on any unknown field.)
+TEST(LabJsonMapperTest, ReaderKnowsEverySchemaField) {
+  rapidjson::Document schema;
+  schema.Parse(genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/schemas/lab-result.schema.json"));
+  ASSERT_FALSE(schema.HasParseError());
+  const rapidjson::Value& defs = schema["$defs"];
+  // $defs entry -> where a member is placed in Doc() and its pointer.
+  struct Place {
+    const char* def;
+    const char* sub;  // properties of a nested object, or ""
+    std::string pointer_prefix;
+  };
+  const std::vector<Place> places = {
+      {"variant", "", "/variants/0/"},
+      {"report", "", "/report/"},
+      {"report", "patient", "/report/patient/"},
+  };
+  size_t checked = 0;
+  for (const Place& place : places) {
+    const rapidjson::Value* props = &defs[place.def]["properties"];
+    if (*place.sub) props = &(*props)[place.sub]["properties"];
+    for (auto m = props->MemberBegin(); m != props->MemberEnd(); ++m) {
+      const std::string key = m->name.GetString();
+      std::string doc;
+      if (place.pointer_prefix == "/variants/0/") {
+        std::string v = kGood;
+        v.insert(1, "\"" + key + "\":null,");
+        doc = Doc("", v);
+      } else if (place.pointer_prefix == "/report/") {
+        doc = Doc(",\"" + key + "\":null", kGood);
+      } else {
+        doc = Replace(Doc("", kGood), R"("name":"Secret Name")",
+                      R"("name":"Secret Name",")" + key + "\":null");
+      }
+      std::vector<Problem> problems;
+      (void)ReadLabJson(doc, &problems);
+      for (const Problem& p : problems) {
+        EXPECT_NE(p.reason, "unknown field") << p.ToString();
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 30u);  // 16 variant + 10 report + 4 patient fields
 }
 
 class LabJsonBundleTest : public ::testing::Test {
