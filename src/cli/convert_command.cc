@@ -22,6 +22,7 @@
 #include "fhir/schema.h"
 #include "mappers/common/report_builder.h"
 #include "mappers/hl7v2/oru_r01.h"
+#include "mappers/labjson/labjson_mapper.h"
 #include "mappers/vcf/bed.h"
 #include "mappers/vcf/vcf_mapper.h"
 
@@ -244,9 +245,11 @@ class BundleSink {
 };
 
 int RunConvertHl7v2(const ConvertOptions& o);
+int RunConvertLabJson(const ConvertOptions& o);
 
 int RunConvert(const ConvertOptions& o) {
   if (o.from == "hl7v2") return RunConvertHl7v2(o);
+  if (o.from == "labjson") return RunConvertLabJson(o);
   mappers::vcf::VcfMapOptions m;
   m.build = o.build;
   m.sample = o.sample;
@@ -411,6 +414,65 @@ int RunConvertHl7v2(const ConvertOptions& o) {
   return 0;
 }
 
+// Lab JSON (genogate-lab-result/1, docs/lab-json.md): one report per
+// document. Every problem is listed on standard error by its JSON pointer
+// (exit 1, nothing written). Options override the document's patient,
+// accession, lab, specimen, source class and build.
+int RunConvertLabJson(const ConvertOptions& o) {
+  const mappers::labjson::Limits limits;
+  Result<std::string> text = ReadInput(o.input, limits.max_bytes);
+  if (!text.ok()) {
+    if (text.error().code() == ErrorCode::kLimitExceeded) {
+      return Malformed(o.input, text.error().message());
+    }
+    return Fail("convert", text.error());
+  }
+  std::vector<mappers::labjson::Problem> problems;
+  Result<mappers::GenomicReportInput> read =
+      mappers::labjson::ReadLabJson(*text, &problems, limits);
+  if (!read.ok()) {
+    for (const mappers::labjson::Problem& p : problems) {
+      Malformed(o.input, p.ToString());
+    }
+    return 1;
+  }
+  mappers::GenomicReportInput& in = *read;
+  if (!o.patient.empty()) in.patient = ParseIdentifier(o.patient);
+  if (!o.accession.empty()) in.accession = ParseIdentifier(o.accession);
+  if (!o.lab.empty()) in.lab_name = o.lab;
+  if (!o.specimen.empty()) in.specimen = ParseIdentifier(o.specimen);
+  if (!o.source_class.empty()) in.source_class = o.source_class;
+  if (!o.build.empty()) {
+    in.build = o.build;
+    for (mappers::VariantCall& v : in.variants) v.build = o.build;
+  }
+  Result<Definitions> defs = LoadDefinitions(o.defs);
+  if (!defs.ok()) return Fail("convert", defs.error());
+  BundleSink sink(o.ndjson);
+  if (Status s = sink.Open(o.output); !s.ok())
+    return Fail("convert", s.error());
+  const mappers::BuildOptions build_options;  // must outlive the builder
+  mappers::ReportStreamBuilder builder(in, build_options, *defs->schema,
+                                       sink.Callback());
+  Status built = builder.Begin();
+  for (size_t i = 0; built.ok() && i < in.variants.size(); ++i) {
+    built = builder.AddVariant(in.variants[i]);
+  }
+  for (size_t i = 0; built.ok() && i < in.phase_relations.size(); ++i) {
+    built = builder.AddPhaseRelation(in.phase_relations[i]);
+  }
+  if (built.ok()) built = builder.Finish();
+  if (!built.ok()) {
+    if (built.error().code() == ErrorCode::kInvalidInput) {
+      return Malformed(o.input, built.error().message());
+    }
+    return Fail("convert", built.error());
+  }
+  if (Status s = sink.Commit(o.output); !s.ok())
+    return Fail("convert", s.error());
+  return 0;
+}
+
 }  // namespace
 
 Command RegisterConvert(CLI::App& app) {
@@ -422,11 +484,11 @@ Command RegisterConvert(CLI::App& app) {
       "the command cannot run)");
   cmd->add_option("FILE", o->input,
                   "Input file (VCF: plain, gzip or bgzip; HL7 v2: an ORU^R01 "
-                  "message in ER7)")
+                  "message in ER7; labjson: docs/lab-json.md)")
       ->required();
   cmd->add_option("--from", o->from, "Input format")
       ->required()
-      ->check(CLI::IsMember({"vcf", "hl7v2"}));
+      ->check(CLI::IsMember({"vcf", "hl7v2", "labjson"}));
   cmd->add_option("--build", o->build,
                   "Genome build (GRCh37 | GRCh38); default: from the header");
   cmd->add_option("--sample", o->sample, "VCF sample column (default: first)");
@@ -441,10 +503,12 @@ Command RegisterConvert(CLI::App& app) {
   cmd->add_option("--source-class", o->source_class, "Genomic source class")
       ->check(CLI::IsMember({"germline", "somatic", "mixed"}));
   cmd->add_option("--patient", o->patient,
-                  "The lab's patient identifier (required)")
+                  "The lab's patient identifier (required for vcf; "
+                  "overrides the message/document otherwise)")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--accession", o->accession,
-                  "The report's accession identifier (required)")
+                  "The report's accession identifier (required for vcf; "
+                  "overrides the message/document otherwise)")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--lab", o->lab, "Lab name (keys the identifiers)")
       ->type_name("NAME");

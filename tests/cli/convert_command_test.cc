@@ -233,3 +233,46 @@ TEST_F(ConvertCommandTest, MalformedHl7v2ExitsOneNamingTheSegment) {
 
 }  // namespace
 }  // namespace genogate
+
+namespace genogate {
+namespace {
+
+TEST_F(ConvertCommandTest, LabJsonExampleBecomesBundle) {
+  std::string doc =
+      "'" + genogate::testing::SourceDir() + "/examples/lab-result.json'";
+  CommandRun r = Convert(doc + " --from labjson -o '" + Out("lj.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("lj.json"));
+  ASSERT_TRUE(text.ok());
+  Result<fhir::Document> d = fhir::ParseJson(*text, schema_);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->issues.empty()) << d->issues.ToText();
+  EXPECT_EQ(d->root.ChildValue("type"), "transaction");
+  EXPECT_EQ(CountProfile(d->root, "/variant"), 2u);
+  EXPECT_EQ(CountProfile(d->root, "/diagnostic-implication"), 2u);
+  EXPECT_EQ(CountProfile(d->root, "/genomic-report"), 1u);
+  EXPECT_THAT(*text, HasSubstr("0.4800"));  // the exact text
+}
+
+TEST_F(ConvertCommandTest, MalformedLabJsonExitsOneWithPointers) {
+  std::string bad = Out("bad-lab.json");
+  ASSERT_TRUE(WriteFileAtomic(
+                  bad, R"({"format":"genogate-lab-result/1","report":{)"
+                       R"("patient":{"identifier":{"system":"urn:x",)"
+                       R"("value":"MRN-5"}},"accession":{"system":"urn:y",)"
+                       R"("value":"A1"},"lab":{"name":"L"},"build":"GRCh38"},)"
+                       R"("variants":[{"chromosome":"1","coordinateSystem":)"
+                       R"("1-based","start":0,"ref":"A","alt":"G",)"
+                       R"("zygositi":"heterozygous"}]})")
+                  .ok());
+  CommandRun r =
+      Convert("'" + bad + "' --from labjson -o '" + Out("o.json") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/variants/0/start: must be an integer >= 1"));
+  EXPECT_THAT(r.err, HasSubstr("/variants/0/zygositi: unknown field"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("MRN-5")));
+  EXPECT_FALSE(fs::exists(Out("o.json")));
+}
+
+}  // namespace
+}  // namespace genogate
