@@ -1,8 +1,8 @@
 #include "gateway/queue/clock.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
-#include <regex>
 #include <set>
 
 namespace genogate::gateway {
@@ -27,12 +27,12 @@ TEST(ClockTest, MillisRoundTrip) {
 
 TEST(IdGeneratorTest, RandomIdsAreUuidV4AndUnique) {
   RandomIdGenerator ids;
-  std::regex uuid4(
+  const RE2 uuid4(
       "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     std::string id = ids.NewId();
-    EXPECT_TRUE(std::regex_match(id, uuid4)) << id;
+    EXPECT_TRUE(RE2::FullMatch(id, uuid4)) << id;
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
