@@ -341,12 +341,15 @@ struct Shared {
         full_urls;
     std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>
         type_ids;
-    bool slow = false;
+    // No default member initialiser: clang cannot use one of a nested class
+    // before the enclosing class is complete (optional::emplace below).
+    bool slow;
   };
   std::optional<EntryIndex> entries;
   const EntryIndex& Entries(const fhir::Node& bundle) {
     if (entries) return *entries;
     EntryIndex& x = entries.emplace();
+    x.slow = false;
     for (const fhir::Node& e : bundle.children()) {
       if (e.name() != "entry") continue;
       const fhir::Node* res = e.Child("resource");

@@ -35,12 +35,15 @@ struct JNode {
   Kind kind = Kind::kNull;
   bool boolean = false;
   std::string text;  // number text or string value
-  std::vector<std::pair<std::string, JNode>> members;
+  // Object members as parallel vectors (a vector of pair<string, JNode>
+  // would need JNode complete here, which clang's libstdc++ checks).
+  std::vector<std::string> keys;
+  std::vector<JNode> values;
   std::vector<JNode> items;
 
   const JNode* Member(std::string_view key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &values[i];
     }
     return nullptr;
   }
@@ -145,8 +148,9 @@ class TreeBuilder {
       parent->items.push_back(std::move(n));
       last_ = &parent->items.back();
     } else {
-      parent->members.emplace_back(std::move(key_), std::move(n));
-      last_ = &parent->members.back().second;
+      parent->keys.push_back(std::move(key_));
+      parent->values.push_back(std::move(n));
+      last_ = &parent->values.back();
     }
     return true;
   }
@@ -304,8 +308,8 @@ class Reader {
       Add(ptr, "must be an object, not " + std::string(KindName(n.kind)));
       return false;
     }
-    for (size_t i = 0; i < n.members.size(); ++i) {
-      const std::string& key = n.members[i].first;
+    for (size_t i = 0; i < n.keys.size(); ++i) {
+      const std::string& key = n.keys[i];
       bool known = false;
       for (std::string_view a : allowed) known = known || a == key;
       if (!known) {
@@ -313,7 +317,7 @@ class Reader {
         continue;
       }
       for (size_t j = 0; j < i; ++j) {
-        if (n.members[j].first == key) {
+        if (n.keys[j] == key) {
           Add(Child(ptr, key), "duplicate field");
           break;
         }
