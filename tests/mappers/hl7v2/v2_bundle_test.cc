@@ -17,6 +17,7 @@
 #include "mappers/hl7v2/oru_r01.h"
 #include "mappers/vcf/vcf_mapper.h"
 #include "testing/test_env.h"
+#include "testing/validation_env.h"
 
 namespace genogate::mappers {
 namespace {
@@ -24,19 +25,11 @@ namespace {
 class V2BundleTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::vector<std::string> dirs = genogate::testing::DefaultPackageDirs();
-    for (const std::string& d : conformance::BundledResourceDirs())
-      dirs.push_back(d);
-    auto set = fhir::PackageSet::Open(dirs);
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-    validator_ = new conformance::Validator(packages_, schema_);
-  }
-  static void TearDownTestSuite() {
-    delete validator_;
-    delete schema_;
-    delete packages_;
+    const genogate::testing::ValidationEnv& env =
+        genogate::testing::SharedValidationEnv();
+    packages_ = env.packages.get();
+    schema_ = env.schema.get();
+    validator_ = env.validator.get();
   }
 
   static GenomicReportInput ReadV2(const std::string& file) {
@@ -116,12 +109,8 @@ TEST_F(V2BundleTest, MessagesGiveBundlesWithoutValidationErrors) {
   for (const char* file : {"brca1_germline_two_variants.hl7",
                            "somatic_braf_v271.hl7", "cnv_pmp22_v231.hl7"}) {
     fhir::Node bundle = Build(ReadV2(file));
-    IssueList errors;
-    const IssueList issues = validator_->Validate(bundle);
-    for (const Issue& i : issues.issues()) {
-      if (i.severity == Severity::kError || i.severity == Severity::kFatal)
-        errors.Add(i);
-    }
+    const IssueList errors =
+        genogate::testing::ErrorsOf(validator_->Validate(bundle));
     EXPECT_TRUE(errors.empty()) << file << ":\n" << errors.ToText();
   }
 }

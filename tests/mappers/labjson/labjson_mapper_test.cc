@@ -16,6 +16,7 @@
 #include "fhir/schema.h"
 #include "mappers/common/report_builder.h"
 #include "testing/test_env.h"
+#include "testing/validation_env.h"
 
 namespace genogate::mappers::labjson {
 namespace {
@@ -342,19 +343,11 @@ TEST(LabJsonMapperTest, ReaderKnowsEverySchemaField) {
 class LabJsonBundleTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::vector<std::string> dirs = genogate::testing::DefaultPackageDirs();
-    for (const std::string& d : conformance::BundledResourceDirs())
-      dirs.push_back(d);
-    auto set = fhir::PackageSet::Open(dirs);
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-    validator_ = new conformance::Validator(packages_, schema_);
-  }
-  static void TearDownTestSuite() {
-    delete validator_;
-    delete schema_;
-    delete packages_;
+    const genogate::testing::ValidationEnv& env =
+        genogate::testing::SharedValidationEnv();
+    packages_ = env.packages.get();
+    schema_ = env.schema.get();
+    validator_ = env.validator.get();
   }
   static fhir::PackageSet* packages_;
   static fhir::Schema* schema_;
@@ -369,12 +362,8 @@ TEST_F(LabJsonBundleTest, ExampleBuildsABundleWithoutValidationErrors) {
   ASSERT_TRUE(in.ok()) << in.error().message();
   Result<fhir::Node> bundle = BuildReportBundle(*in, BuildOptions(), *schema_);
   ASSERT_TRUE(bundle.ok()) << bundle.error().message();
-  IssueList errors;
-  const IssueList issues = validator_->Validate(*bundle);
-  for (const Issue& i : issues.issues()) {
-    if (i.severity == Severity::kError || i.severity == Severity::kFatal)
-      errors.Add(i);
-  }
+  const IssueList errors =
+      genogate::testing::ErrorsOf(validator_->Validate(*bundle));
   EXPECT_TRUE(errors.empty()) << errors.ToText();
 }
 

@@ -11,6 +11,7 @@
 #include "mappers/common/report_builder.h"
 #include "mappers/vcf/vcf_mapper.h"
 #include "testing/test_env.h"
+#include "testing/validation_env.h"
 
 namespace genogate::mappers::vcf {
 namespace {
@@ -18,19 +19,11 @@ namespace {
 class VcfBundleValidationTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    std::vector<std::string> dirs = genogate::testing::DefaultPackageDirs();
-    for (const std::string& d : conformance::BundledResourceDirs())
-      dirs.push_back(d);
-    auto set = fhir::PackageSet::Open(dirs);
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-    validator_ = new conformance::Validator(packages_, schema_);
-  }
-  static void TearDownTestSuite() {
-    delete validator_;
-    delete schema_;
-    delete packages_;
+    const genogate::testing::ValidationEnv& env =
+        genogate::testing::SharedValidationEnv();
+    packages_ = env.packages.get();
+    schema_ = env.schema.get();
+    validator_ = env.validator.get();
   }
   static fhir::PackageSet* packages_;
   static fhir::Schema* schema_;
@@ -54,12 +47,8 @@ TEST_P(VcfBundleValidationTest, BundleHasNoValidationError) {
   build.issued = "2026-11-29T10:00:00Z";
   Result<fhir::Node> bundle = BuildReportBundle(*input, build, *schema_);
   ASSERT_TRUE(bundle.ok()) << bundle.error().message();
-  IssueList issues = validator_->Validate(*bundle);
-  IssueList errors;
-  for (const Issue& i : issues.issues()) {
-    if (i.severity == Severity::kError || i.severity == Severity::kFatal)
-      errors.Add(i);
-  }
+  const IssueList errors =
+      genogate::testing::ErrorsOf(validator_->Validate(*bundle));
   EXPECT_TRUE(errors.empty()) << GetParam() << ":\n" << errors.ToText();
 }
 
