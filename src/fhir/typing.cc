@@ -1,8 +1,8 @@
-#include "fhir/codec.h"
 #include "fhir/internal/typing.h"
 
 #include <string>
 
+#include "fhir/codec.h"
 #include "fhir/schema.h"
 
 namespace genogate::fhir::internal {

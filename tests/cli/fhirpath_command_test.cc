@@ -21,7 +21,7 @@ struct CliRun {
 // Runs the genogate binary with `args` (a shell fragment); stderr goes to
 // `err_file` when given.
 CliRun Genogate(const std::string& args,
-             const std::string& err_file = "/dev/null") {
+                const std::string& err_file = "/dev/null") {
   setenv("GENOGATE_PACKAGE_CACHE", genogate::testing::PackageCache().c_str(),
          1);
   std::string cmd = "\"" + genogate::testing::BinaryDir() + "/genogate\" " +
@@ -82,8 +82,8 @@ TEST(FhirPathCommand, ExpressionsFileGivesOneLineEach) {
   std::string in = TempFile("patient2.json", kPatient);
   std::string exprs =
       TempFile("exprs.txt", "name.family\n\nname.given.single()\nfoo(\n");
-  CliRun r = Genogate("fhirpath --expressions \"" + exprs + "\" --input \"" + in +
-                   "\"");
+  CliRun r = Genogate("fhirpath --expressions \"" + exprs + "\" --input \"" +
+                      in + "\"");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out,
             "{\"result\":[\"Chalmers\"]}\n"
@@ -92,7 +92,8 @@ TEST(FhirPathCommand, ExpressionsFileGivesOneLineEach) {
             "single item, found 2\"}\n"
             "{\"error\":\"line 1, column 1: unknown function 'foo'\"}\n");
   std::string json = TempFile("exprs.json", R"j(["id", "active.not()"])j");
-  r = Genogate("fhirpath --expressions \"" + json + "\" --input \"" + in + "\"");
+  r = Genogate("fhirpath --expressions \"" + json + "\" --input \"" + in +
+               "\"");
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "{\"result\":[\"p1\"]}\n{\"result\":[false]}\n");
 }

@@ -25,7 +25,6 @@ enum class Origin { kJson, kXml };
 void TypeResourceTree(Node& root, const Schema& schema, Origin origin,
                       IssueList& issues);
 
-
 // Turns increasing byte offsets into 1-based line/column, in O(n) overall.
 class LineCounter {
  public:
