@@ -105,6 +105,7 @@ HttpResponse Validate(const ApiServices& s, const ApiOptions& o,
     }
   }
   issues.Append(s.validator->Validate(*resource, vo));
+  RedactPatientData(doc->root, {}, &issues);
   return OutcomeResponse(200, issues, *fmt, schema);
 }
 

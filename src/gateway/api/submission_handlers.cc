@@ -90,7 +90,7 @@ HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
 namespace {
 
 HttpResponse GetStatus(const ApiServices& s, const ApiOptions& o,
-                    const HttpRequest& req) {
+                       const HttpRequest& req) {
   const fhir::Schema& schema = s.validator->schema();
   const fhir::Format fmt = NegotiateOrJson(req);
   if (auto denied = RequireRole(req, "lab", o, schema)) return *denied;

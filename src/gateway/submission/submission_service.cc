@@ -142,9 +142,9 @@ void CollectPhi(const Node& node, bool in_patient,
 }
 
 void Redact(const std::vector<std::string>& phi, IssueList* issues) {
-  if (phi.empty()) return;
   for (Issue& issue : issues->mutable_issues()) {
     for (const std::string& value : phi) {
+      if (value.size() < 3) continue;
       for (std::string* text : {&issue.message, &issue.location}) {
         size_t pos = 0;
         while ((pos = text->find(value, pos)) != std::string::npos) {
@@ -216,6 +216,19 @@ std::string Summary(const SubmissionRecord& record,
 }
 
 }  // namespace
+
+void RedactPatientData(const fhir::Node& resource,
+                       const std::vector<std::string>& extra,
+                       IssueList* issues) {
+  std::vector<std::string> phi = extra;
+  CollectPhi(resource, false, &phi);
+  // Longest first, so that a value containing another is replaced whole.
+  std::sort(phi.begin(), phi.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() > b.size();
+            });
+  Redact(phi, issues);
+}
 
 std::string_view SubmissionFormatName(SubmissionFormat format) {
   switch (format) {
@@ -505,22 +518,27 @@ Result<DefaultSubmissionService::Mapped> DefaultSubmissionService::Map(
   vo.profiles = options_.profiles;
   m.issues.Append(validator_->Validate(m.bundle, vo));
   m.validated = clock_->Now();
-  // Messages go back to the caller and may end up in logs: never with the
-  // patient's name or identifiers in them.
-  std::vector<std::string> phi;
-  CollectPhi(m.bundle, false, &phi);
-  for (const std::string* id : {&p.patient, &p.accession, &p.specimen}) {
-    mappers::IdentifierValue v = mappers::ParseIdentifierText(*id);
-    if (v.value.size() >= 3) phi.push_back(v.value);
-  }
-  Redact(phi, &m.issues);
   return m;
+}
+
+// Messages go back to the caller and may end up in logs: never with the
+// patient's name or identifiers in them.
+void DefaultSubmissionService::Scrub(const SubmissionRequest& request,
+                                     const fhir::Node& bundle,
+                                     IssueList* issues) {
+  std::vector<std::string> extra;
+  const SubmissionParams& p = request.params;
+  for (const std::string* id : {&p.patient, &p.accession, &p.specimen}) {
+    extra.push_back(mappers::ParseIdentifierText(*id).value);
+  }
+  RedactPatientData(bundle, extra, issues);
 }
 
 Result<ConvertResult> DefaultSubmissionService::Convert(
     const SubmissionRequest& request) {
   Result<Mapped> m = Map(request);
   if (!m.ok()) return m.error();
+  Scrub(request, m->bundle, &m->issues);
   ConvertResult out;
   out.issues = std::move(m->issues);
   out.report_keys = std::move(m->report_keys);
@@ -554,6 +572,7 @@ Result<SubmitResult> DefaultSubmissionService::Submit(
   }
   Result<Mapped> m = Map(request);
   if (!m.ok()) return m.error();
+  Scrub(request, m->bundle, &m->issues);
   SubmitResult out;
   out.hl7v2_problems = std::move(m->hl7v2_problems);
   out.hl7v2_rejected = m->hl7v2_rejected;

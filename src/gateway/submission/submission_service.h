@@ -182,6 +182,15 @@ class SubmissionService {
   virtual Result<SubmissionStatus> GetStatus(std::string_view id) = 0;
 };
 
+// Replaces, in the messages and locations of `issues`, each value of the
+// Patient resources in `resource` (or `resource` itself if it is one):
+// names, identifier values, birth date, address lines, city and postal
+// code; and each of `extra` (values shorter than 3 characters are left
+// alone) by "[redacted]". For answers that must not echo PHI.
+void RedactPatientData(const fhir::Node& resource,
+                       const std::vector<std::string>& extra,
+                       IssueList* issues);
+
 // What routing sees of a submission (no PHI).
 struct RoutingInput {
   SubmissionFormat format = SubmissionFormat::kVcf;
@@ -239,6 +248,8 @@ class DefaultSubmissionService final : public SubmissionService {
                            DeliveryQueue* queue, SubmissionStore* store,
                            const Clock* clock, IdGenerator* ids);
   Result<Mapped> Map(const SubmissionRequest& request) const;
+  static void Scrub(const SubmissionRequest& request, const fhir::Node& bundle,
+                    IssueList* issues);
   Status Enqueue(const SubmissionRecord& record, const std::string& report_key,
                  const std::string& payload) const;
 

@@ -19,6 +19,12 @@ if #KEYS > 1 then
   if existing then return {0, existing} end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  -- A repeat of this very call (its reply was lost): already stored.
+  local fields = {}
+  for i = 4, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1] end
+  if redis.call('HGET', KEYS[1], 'digest') == fields['digest'] then
+    return {1, ARGV[3]}
+  end
   return redis.error_reply('GG_CONFLICT submission id exists')
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
@@ -212,16 +218,37 @@ Result<std::unique_ptr<RedisSubmissionStore>> RedisSubmissionStore::Open(
       new RedisSubmissionStore(std::move(redis), std::move(key_prefix)));
 }
 
-Result<std::unique_ptr<RedisClient>> RedisSubmissionStore::Acquire() {
-  {
+Result<std::unique_ptr<RedisClient>> RedisSubmissionStore::Acquire(
+    bool fresh, bool* reused) {
+  if (!fresh) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!idle_.empty()) {
       std::unique_ptr<RedisClient> c = std::move(idle_.back());
       idle_.pop_back();
+      *reused = true;
       return c;
     }
   }
+  *reused = false;
   return RedisClient::Connect(redis_);
+}
+
+template <typename T, typename F>
+Result<T> RedisSubmissionStore::WithClient(F f) {
+  // Every call here is safe to repeat, so one that failed on a pooled
+  // connection (e.g. closed by a Redis restart) is tried once more on a
+  // new one.
+  for (bool fresh : {false, true}) {
+    bool reused = false;
+    Result<std::unique_ptr<RedisClient>> client = Acquire(fresh, &reused);
+    if (!client.ok()) return client.error();
+    Result<T> r = f(**client);
+    Release(std::move(client).value());
+    if (r.ok() || r.error().code() != ErrorCode::kUnavailable || !reused) {
+      return r;
+    }
+  }
+  return Unavailable();
 }
 
 void RedisSubmissionStore::Release(std::unique_ptr<RedisClient> client) {
@@ -234,8 +261,6 @@ Result<CreateRecordResult> RedisSubmissionStore::Create(
     const SubmissionRecord& record, std::string_view idempotency_digest,
     std::chrono::milliseconds ttl, std::chrono::milliseconds idempotency_ttl) {
   if (Status s = ValidateSubmissionId(record.id); !s.ok()) return s.error();
-  Result<std::unique_ptr<RedisClient>> client = Acquire();
-  if (!client.ok()) return client.error();
   std::vector<std::string> keys = {prefix_ + "sub:" + record.id};
   if (!idempotency_digest.empty()) {
     keys.push_back(prefix_ + "subidem:" + std::string(idempotency_digest));
@@ -244,56 +269,53 @@ Result<CreateRecordResult> RedisSubmissionStore::Create(
                                    std::to_string(idempotency_ttl.count()),
                                    record.id};
   for (std::string& f : RecordFields(record)) args.push_back(std::move(f));
-  Result<RedisReply> reply = (*client)->Eval(CreateScript(), keys, args);
-  if (!reply.ok()) {
-    Release(std::move(client).value());
-    return reply.error();
-  }
-  if (!reply->is_array() || reply->elements.size() != 2) {
-    return Error(ErrorCode::kInternal, "unexpected reply from the store");
-  }
-  CreateRecordResult out;
-  out.created = reply->elements[0].integer == 1;
-  if (out.created) {
-    out.record = record;
-    SortStages(&out.record);
-  } else {
-    Result<SubmissionRecord> original = Load(**client, reply->elements[1].str);
-    if (!original.ok()) {
-      Release(std::move(client).value());
-      if (original.error().code() == ErrorCode::kNotFound) {
-        return Error(ErrorCode::kInternal,
-                     "idempotency key names an expired submission");
-      }
-      return original.error();
-    }
-    out.record = std::move(original).value();
-  }
-  Release(std::move(client).value());
-  return out;
+  return WithClient<CreateRecordResult>(
+      [&](RedisClient& client) -> Result<CreateRecordResult> {
+        Result<RedisReply> reply = client.Eval(CreateScript(), keys, args);
+        if (!reply.ok()) return reply.error();
+        if (!reply->is_array() || reply->elements.size() != 2) {
+          return Error(ErrorCode::kInternal, "unexpected reply from the store");
+        }
+        CreateRecordResult out;
+        out.created = reply->elements[0].integer == 1;
+        if (out.created) {
+          out.record = record;
+          SortStages(&out.record);
+          return out;
+        }
+        Result<SubmissionRecord> original =
+            Load(client, reply->elements[1].str);
+        if (!original.ok()) {
+          if (original.error().code() == ErrorCode::kNotFound) {
+            return Error(ErrorCode::kInternal,
+                         "idempotency key names an expired submission");
+          }
+          return original.error();
+        }
+        out.record = std::move(original).value();
+        return out;
+      });
 }
 
 Status RedisSubmissionStore::AddStage(std::string_view id,
                                       std::string_view stage, Timestamp time) {
   if (Status s = ValidateSubmissionId(id); !s.ok()) return s;
-  Result<std::unique_ptr<RedisClient>> client = Acquire();
-  if (!client.ok()) return client.error();
-  Result<RedisReply> reply =
-      (*client)->Eval(StageScript(), {prefix_ + "sub:" + std::string(id)},
-                      {std::string(kStagePrefix) + std::string(stage),
-                       std::to_string(ToUnixMillis(time))});
-  Release(std::move(client).value());
-  if (!reply.ok()) return reply.error();
+  Result<bool> r = WithClient<bool>([&](RedisClient& client) -> Result<bool> {
+    Result<RedisReply> reply =
+        client.Eval(StageScript(), {prefix_ + "sub:" + std::string(id)},
+                    {std::string(kStagePrefix) + std::string(stage),
+                     std::to_string(ToUnixMillis(time))});
+    if (!reply.ok()) return reply.error();
+    return true;
+  });
+  if (!r.ok()) return r.error();
   return Status::Ok();
 }
 
 Result<SubmissionRecord> RedisSubmissionStore::Get(std::string_view id) {
   if (Status s = ValidateSubmissionId(id); !s.ok()) return s.error();
-  Result<std::unique_ptr<RedisClient>> client = Acquire();
-  if (!client.ok()) return client.error();
-  Result<SubmissionRecord> r = Load(**client, id);
-  Release(std::move(client).value());
-  return r;
+  return WithClient<SubmissionRecord>(
+      [&](RedisClient& client) { return Load(client, id); });
 }
 
 Result<SubmissionRecord> RedisSubmissionStore::Load(RedisClient& client,

@@ -108,8 +108,10 @@ class MemorySubmissionStore final : public SubmissionStore {
 //                         (comma-separated), entries, variants, digest,
 //                         stage:<name> (Unix ms); expires after `ttl`
 //   P subidem:<digest>    the submission id; expires after idempotency_ttl
-// Create is one Lua script (check + store). Calls block (command timeout of
-// RedisOptions); connections come from a small internal pool.
+// Create is one Lua script (check + store; a repeat of the same record is
+// not an error). Calls block (command timeout of RedisOptions); connections
+// come from a small internal pool, and a call that fails on a pooled
+// connection (closed by a Redis restart) is tried once on a new one.
 class RedisSubmissionStore final : public SubmissionStore {
  public:
   // Does not connect yet (the first call does), so a gateway can start
@@ -128,7 +130,9 @@ class RedisSubmissionStore final : public SubmissionStore {
 
  private:
   RedisSubmissionStore(RedisOptions redis, std::string prefix);
-  Result<std::unique_ptr<RedisClient>> Acquire();
+  Result<std::unique_ptr<RedisClient>> Acquire(bool fresh, bool* reused);
+  template <typename T, typename F>
+  Result<T> WithClient(F f);
   void Release(std::unique_ptr<RedisClient> client);
   Result<SubmissionRecord> Load(RedisClient& client, std::string_view id);
 
