@@ -176,8 +176,11 @@ class ChartTest(unittest.TestCase):
                                                 "10.30.0.0/24"])
         (cm,) = by_kind(docs, "ConfigMap")
         config = yaml.safe_load(cm["data"]["genogate.yaml"])
-        self.assertEqual(config["redis"]["sentinel"]["master_name"],
-                         "genogate")
+        self.assertEqual(
+            config["redis"]["url"],
+            "redis+sentinel://redis-sentinel-0.redis.svc:26379,"
+            "redis-sentinel-1.redis.svc:26379,"
+            "redis-sentinel-2.redis.svc:26379/genogate")
         self.assertEqual(config["server"]["tls"]["client_ca_file"],
                          "/etc/genogate/client-ca/ca.crt")
 

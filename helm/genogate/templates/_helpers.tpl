@@ -65,6 +65,8 @@ app.kubernetes.io/component: redis
 {{- define "genogate.redisUrl" -}}
 {{- if eq .Values.redis.mode "bundled" }}
 {{- printf "redis://%s:6379/0" (include "genogate.redisName" .) }}
+{{- else if .Values.redis.external.sentinel.masterName }}
+{{- printf "redis+sentinel://%s/%s" (join "," .Values.redis.external.sentinel.nodes) .Values.redis.external.sentinel.masterName }}
 {{- else }}
 {{- .Values.redis.external.url }}
 {{- end }}
@@ -80,12 +82,7 @@ app.kubernetes.io/component: redis
 {{- end }}
 {{- $_ := set $server "tls" $tls }}
 {{- end }}
-{{- $redis := dict }}
-{{- if and (eq .Values.redis.mode "external") .Values.redis.external.sentinel.masterName }}
-{{- $_ := set $redis "sentinel" (dict "master_name" .Values.redis.external.sentinel.masterName "nodes" .Values.redis.external.sentinel.nodes) }}
-{{- else }}
-{{- $_ := set $redis "url" (include "genogate.redisUrl" .) }}
-{{- end }}
+{{- $redis := dict "url" (include "genogate.redisUrl" .) }}
 {{- if and (eq .Values.redis.mode "external") .Values.redis.external.passwordSecret.name }}
 {{- $_ := set $redis "password_env" "GENOGATE_REDIS_PASSWORD" }}
 {{- end }}
