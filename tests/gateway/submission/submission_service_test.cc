@@ -282,6 +282,16 @@ TEST_F(SubmissionServiceTest, RejectedSubmissionsQueueNothing) {
   EXPECT_EQ(r->issues.issues()[0].line, line);
   EXPECT_NE(r->issues.issues()[0].message.find("(POS)"), std::string::npos);
 
+  // HL7 v2: the problems for the MLLP listener's ACK come along.
+  std::string hl7 = SampleHl7();
+  hl7.replace(hl7.find("OBX|9|NR|"), 9, "OBX|9|NM|");
+  r = service_->Submit(Request(SubmissionFormat::kHl7v2, hl7));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->accepted);
+  ASSERT_FALSE(r->hl7v2_problems.empty());
+  EXPECT_FALSE(r->hl7v2_rejected);
+  EXPECT_NE(r->hl7v2_problems[0].ToString().find("OBX"), std::string::npos);
+
   // A Bundle that breaks a profile: validation names the FHIRPath.
   Result<ConvertResult> converted =
       service_->Convert(Request(SubmissionFormat::kLabJson, SampleLabJson()));
