@@ -95,7 +95,9 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
   const std::string at = "endpoint '" + e.name + "'";
   CheckKeys(node, at,
             {"name", "url", "auth", "tls", "proxy", "connect_timeout_ms",
-             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts"});
+             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts",
+             "backoff_base_ms", "backoff_cap_ms", "circuit_failures",
+             "circuit_cool_down_ms"});
   if (!node["url"]) Fail(node, at + ".url", "required");
   e.url = Scalar(node["url"], at + ".url");
   Status url_ok = ApplyUrl(&e);
@@ -220,6 +222,24 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
   if (node["max_attempts"]) {
     e.max_attempts = static_cast<int>(
         Integer(node["max_attempts"], at + ".max_attempts", 1, 1000));
+  }
+  auto millis = [&](const char* key, int64_t min, int64_t max,
+                    std::chrono::milliseconds* out) {
+    if (node[key]) {
+      *out = std::chrono::milliseconds(
+          Integer(node[key], at + "." + key, min, max));
+    }
+  };
+  millis("backoff_base_ms", 1, 3'600'000, &e.backoff_base);
+  millis("backoff_cap_ms", 1, 24 * 3'600'000, &e.backoff_cap);
+  millis("circuit_cool_down_ms", 1, 3'600'000, &e.circuit_cool_down);
+  if (node["circuit_failures"]) {
+    e.circuit_failures = static_cast<int>(
+        Integer(node["circuit_failures"], at + ".circuit_failures", 1, 1000));
+  }
+  if (e.backoff_cap < e.backoff_base) {
+    Fail(node["backoff_cap_ms"] ? node["backoff_cap_ms"] : node,
+         at + ".backoff_cap_ms", "must be at least backoff_base_ms");
   }
   return e;
 }

@@ -27,6 +27,10 @@
 //       concurrency: 2                      # delivery workers
 //       max_bundle_bytes: 16777216
 //       max_attempts: 10
+//       backoff_base_ms: 1000               # retry back-off: full jitter
+//       backoff_cap_ms: 600000              #   up to min(cap, base*2^n)
+//       circuit_failures: 5                 # consecutive failures that
+//       circuit_cool_down_ms: 30000         #   open the breaker; its pause
 //
 // Secrets are named (a file path or an environment variable name), never
 // written in the configuration, and loaded only when the endpoint's auth
@@ -101,6 +105,10 @@ struct Endpoint {
   int concurrency = 1;
   size_t max_bundle_bytes = size_t{16} << 20;
   int max_attempts = 10;
+  std::chrono::milliseconds backoff_base{1'000};
+  std::chrono::milliseconds backoff_cap{10 * 60'000};
+  int circuit_failures = 5;
+  std::chrono::milliseconds circuit_cool_down{30'000};
 
   // The HttpClient options this endpoint asks for.
   HttpClientOptions HttpOptions() const;
