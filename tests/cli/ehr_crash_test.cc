@@ -199,6 +199,13 @@ TEST(EhrCrashTest, EhrKilledWorkersEhrAndRedisRestartsDeliverEachReportOnce) {
   const std::string hapi = genogate::testing::SourceDir() + "/scripts/hapi.sh";
   std::atomic<int> ehr_restart_rc{-1};
   std::thread ehr_restart;
+  // Joined however the test ends (a failed ASSERT returns early).
+  struct Joiner {
+    std::thread* t;
+    ~Joiner() {
+      if (t->joinable()) t->join();
+    }
+  } joiner{&ehr_restart};
   int kills = 0;
   bool redis_restarted = false;
   for (int i = 0; i < kSubmissions; ++i) {
