@@ -107,7 +107,7 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
               {"type", "username", "password_file", "password_env",
                "token_file", "token_env", "token_url", "client_id", "scope",
                "client_secret_file", "client_secret_env", "private_key_file",
-               "private_key_env", "kid", "jku"});
+               "private_key_env", "kid", "jku", "algorithm"});
     std::string type =
         auth["type"] ? Scalar(auth["type"], at + ".auth.type") : "none";
     auto secret = [&](const char* file_key, const char* env_key) {
@@ -169,10 +169,18 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
             Fail(auth["jku"], at + ".auth.jku", "must be an http(s) URL");
           }
         }
+        if (auth["algorithm"]) {
+          e.auth.algorithm = Scalar(auth["algorithm"], at + ".auth.algorithm");
+          if (e.auth.algorithm != "RS384" && e.auth.algorithm != "ES384") {
+            Fail(auth["algorithm"], at + ".auth.algorithm",
+                 "must be RS384 or ES384");
+          }
+        }
         e.auth.secret = secret("private_key_file", "private_key_env");
       } else {
-        if (auth["kid"] || auth["jku"]) {
-          Fail(auth, at + ".auth", "kid and jku belong to smart_backend");
+        if (auth["kid"] || auth["jku"] || auth["algorithm"]) {
+          Fail(auth, at + ".auth",
+               "kid, jku and algorithm belong to smart_backend");
         }
         e.auth.secret = secret("client_secret_file", "client_secret_env");
       }
@@ -399,6 +407,7 @@ Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e,
       o.private_key = std::move(loader);
       o.kid = e.auth.kid;
       o.jku = e.auth.jku;
+      o.algorithm = e.auth.algorithm;
     } else {
       o.client_secret = std::move(loader);
     }

@@ -16,7 +16,8 @@
 //         #   client_secret_file / client_secret_env
 //         # smart_backend: token_url, client_id, scope, kid, jku
 //         #   (optional), private_key_file / private_key_env (PEM, RSA for
-//         #   RS384 or EC P-384 for ES384)
+//         #   RS384 or EC P-384 for ES384), algorithm (optional: RS384 |
+//         #   ES384, must fit the key)
 //       tls:
 //         ca_file: certs/ehr-ca.pem
 //         client_cert: certs/genogate.pem   # mTLS, with client_key
@@ -85,6 +86,8 @@ struct EndpointAuth {
   std::string scope;
   std::string kid;  // smart_backend (required)
   std::string jku;  // smart_backend (optional)
+  // smart_backend (optional): RS384 | ES384, checked against the key.
+  std::string algorithm;
 };
 
 struct Endpoint {

@@ -347,6 +347,11 @@ Result<std::unique_ptr<AuthProvider>> NewOAuth2Auth(
                    "client secret: " + s.error().message());
     }
   } else {
+    if (!options.algorithm.empty() && options.algorithm != "RS384" &&
+        options.algorithm != "ES384") {
+      return Error(ErrorCode::kInvalidInput,
+                   "the algorithm must be RS384 or ES384");
+    }
     if (options.kid.empty()) {
       return Error(ErrorCode::kInvalidInput,
                    "SMART backend services needs the key id (kid)");
@@ -363,6 +368,11 @@ Result<std::unique_ptr<AuthProvider>> NewOAuth2Auth(
     }
     Result<std::pair<Pkey, std::string>> key = ParseKey(*pem);
     if (!key.ok()) return key.error();
+    if (!options.algorithm.empty() && options.algorithm != key->second) {
+      return Error(ErrorCode::kFailedPrecondition, "the private key signs " +
+                                                       key->second + ", not " +
+                                                       options.algorithm);
+    }
   }
   return std::unique_ptr<AuthProvider>(
       std::make_unique<OAuth2Auth>(std::move(options), std::move(http), clock));

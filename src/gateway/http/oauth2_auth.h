@@ -59,6 +59,9 @@ struct OAuth2Options {
   // and optionally the URL of the client's JWK set.
   std::string kid;
   std::string jku;
+  // SMART: "RS384" or "ES384" to insist on one (it must fit the key);
+  // empty: whichever the key gives.
+  std::string algorithm;
   // Lifetime of a client assertion (1 s .. 5 min).
   std::chrono::seconds assertion_lifetime{300};
   // Fetch a new token this long before the cached one expires.
@@ -68,7 +71,8 @@ struct OAuth2Options {
 // Builds the provider; `http` sends the token requests (owned), `clock`
 // (not owned; nullptr: the system clock) dates assertions and expiries.
 // Loads the secret or key now: kFailedPrecondition if it cannot be loaded
-// or the key is neither RSA (>= 2048 bits) nor EC P-384; kInvalidInput for
+// or the key is neither RSA (>= 2048 bits) nor EC P-384, or does not fit
+// `algorithm`; kInvalidInput for an `algorithm` other than RS384/ES384,
 // a bad token URL, an empty client id, a missing kid (SMART), both or
 // neither of client_secret/private_key, or an assertion lifetime outside
 // 1 s .. 5 min. No token is fetched until the first Authorization().

@@ -365,7 +365,9 @@ TEST_P(SmartBackendTest, DeliversWithSignedAssertionAndRefreshesOn401) {
       "      scope: system/DiagnosticReport.write\n"
       "      kid: key-1\n"
       "      jku: https://lab.example.org/.well-known/jwks.json\n"
-      "      private_key_file: client.key\n");
+      "      private_key_file: client.key\n"
+      "      algorithm: " +
+      std::string(GetParam() == kRsa ? "RS384" : "ES384") + "\n");
   Result<std::vector<Endpoint>> eps = LoadEndpointsFile(config);
   ASSERT_TRUE(eps.ok()) << eps.error().ToString();
   EXPECT_EQ((*eps)[0].auth.type, EndpointAuth::Type::kSmartBackend);
@@ -511,6 +513,24 @@ TEST_F(OAuth2Test, RejectsUnusableKeysAndOptions) {
     ASSERT_FALSE(a.ok()) << k;
     EXPECT_EQ(a.error().code(), ErrorCode::kFailedPrecondition);
   }
+  // A P-384 key configured for RS384.
+  std::string p384 = MakeKey("p384", kP384, &pub);
+  o.private_key = [p384] { return LoadSecret({p384, ""}); };
+  o.algorithm = "RS384";
+  Result<std::unique_ptr<AuthProvider>> mismatch =
+      NewOAuth2Auth(o, std::make_unique<testing::FakeHttpClient>());
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().message(),
+            "the private key signs ES384, not RS384");
+  o.algorithm = "ES384";
+  EXPECT_TRUE(
+      NewOAuth2Auth(o, std::make_unique<testing::FakeHttpClient>()).ok());
+  o.algorithm = "HS256";
+  EXPECT_EQ(NewOAuth2Auth(o, std::make_unique<testing::FakeHttpClient>())
+                .error()
+                .code(),
+            ErrorCode::kInvalidInput);
+  o.algorithm.clear();
   o.kid.clear();
   EXPECT_EQ(NewOAuth2Auth(o, std::make_unique<testing::FakeHttpClient>())
                 .error()
