@@ -7,6 +7,7 @@
 // when the command cannot run. With --keep-going malformed records are
 // skipped and listed in an OperationOutcome written to OUT.outcome.json
 // (standard error when writing to standard output).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -83,45 +84,47 @@ int Malformed(const std::string& input, const std::string& message) {
   return 1;
 }
 
-// NDJSON output, streamed: to a temporary file beside OUT that is renamed
-// over OUT on Commit (removed otherwise), or, for standard output, kept in
-// memory until Commit so that a malformed input writes nothing.
-class NdjsonOutput {
+// The output, streamed: to a temporary file beside OUT that is renamed
+// over OUT on Commit (removed otherwise), or, for standard output, to an
+// anonymous temporary file copied out on Commit, so that a malformed input
+// writes nothing and memory stays flat whatever the output size.
+class StreamOutput {
  public:
-  ~NdjsonOutput() {
+  ~StreamOutput() {
     if (file_) {
       std::fclose(file_);
-      std::remove(temp_.c_str());
+      if (!temp_.empty()) std::remove(temp_.c_str());
     }
   }
   Status Open(const std::string& path) {
     path_ = path;
-    if (path.empty() || path == "-") return Status::Ok();
-    temp_ = path + ".tmp-XXXXXX";
-    int fd = mkstemp(temp_.data());
-    if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + temp_);
-    file_ = fdopen(fd, "w");
-    if (!file_) {
-      close(fd);
-      std::remove(temp_.c_str());
-      return Error(ErrorCode::kIo, "cannot open " + temp_);
+    if (path.empty() || path == "-") {
+      file_ = std::tmpfile();
+      if (!file_)
+        return Error(ErrorCode::kIo, "cannot create a temporary file");
+    } else {
+      temp_ = path + ".tmp-XXXXXX";
+      int fd = mkstemp(temp_.data());
+      if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + temp_);
+      fchmod(fd, 0640);
+      file_ = fdopen(fd, "w");
+      if (!file_) {
+        close(fd);
+        std::remove(temp_.c_str());
+        return Error(ErrorCode::kIo, "cannot open " + temp_);
+      }
     }
+    std::setvbuf(file_, nullptr, _IOFBF, size_t{1} << 20);
     return Status::Ok();
   }
-  Status Write(std::string_view line) {
-    if (!file_) {
-      buffer_.append(line);
-      buffer_.push_back('\n');
-      return Status::Ok();
-    }
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
-        std::fputc('\n', file_) == EOF) {
-      return Error(ErrorCode::kIo, "cannot write " + temp_);
+  Status Write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) {
+      return Error(ErrorCode::kIo, "cannot write " + Name());
     }
     return Status::Ok();
   }
   Status Commit() {
-    if (!file_) return WriteOutput(path_, buffer_);
+    if (temp_.empty()) return CopyToStdout();
     bool ok = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
     ok = std::fclose(file_) == 0 && ok;
     file_ = nullptr;
@@ -133,54 +136,71 @@ class NdjsonOutput {
   }
 
  private:
-  std::string path_, temp_, buffer_;
-  FILE* file_ = nullptr;
-};
-
-// Receives the builder's entries: NDJSON lines go out as they are built;
-// for a Bundle each entry's text is appended as soon as it is built (one
-// entry per line), so only the output text is held, not the element trees.
-class BundleSink {
- public:
-  explicit BundleSink(bool ndjson) : ndjson_(ndjson) {}
-  Status Open(const std::string& output) {
-    return ndjson_ ? ndjson_out_.Open(output) : Status::Ok();
+  std::string Name() const {
+    return temp_.empty() ? "a temporary file" : temp_;
   }
-  mappers::EntrySink Callback() {
-    return [this](fhir::Node entry) -> Status { return Add(std::move(entry)); };
-  }
-  Status Commit(const std::string& output) {
-    if (ndjson_) return ndjson_out_.Commit();
-    out_ += "\n]}\n";
-    return WriteOutput(output, out_);
-  }
-
- private:
-  Status Add(fhir::Node entry) {
-    const fhir::Node* resource = entry.Child("resource");
-    const fhir::Node* request = entry.Child("request");
-    if (!resource || !request) {
-      return Error(ErrorCode::kInternal, "entry without resource");
+  Status CopyToStdout() {
+    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
+      return Error(ErrorCode::kIo, "cannot read back a temporary file");
     }
-    Result<std::string> json = fhir::WriteJson(*resource);
-    if (!json.ok()) return json.error();
-    if (ndjson_) return ndjson_out_.Write(*json);
-    out_ += first_entry_ ? "\n" : ",\n";
-    first_entry_ = false;
-    out_ +=
-        "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
-        ",\"resource\":" + *json + ",\"request\":{\"method\":" +
-        JsonString(request->ChildValue("method")) +
-        ",\"url\":" + JsonString(request->ChildValue("url")) +
-        ",\"ifNoneExist\":" + JsonString(request->ChildValue("ifNoneExist")) +
-        "}}";
+    std::vector<char> buf(size_t{1} << 20);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), file_)) > 0) {
+      if (std::fwrite(buf.data(), 1, n, stdout) != n) {
+        return Error(ErrorCode::kIo, "cannot write to standard output");
+      }
+    }
+    if (std::ferror(file_) || std::fflush(stdout) != 0) {
+      return Error(ErrorCode::kIo, "cannot write to standard output");
+    }
     return Status::Ok();
   }
 
+  std::string path_, temp_;
+  FILE* file_ = nullptr;
+};
+
+// Receives the builder's entries as JSON text and writes them as they come:
+// NDJSON (one resource per line) or a transaction Bundle (one entry per
+// line).
+class BundleSink : public mappers::JsonEntrySink {
+ public:
+  explicit BundleSink(bool ndjson) : ndjson_(ndjson) {}
+  Status Open(const std::string& output) {
+    if (Status s = out_.Open(output); !s.ok()) return s;
+    if (ndjson_) return Status::Ok();
+    return out_.Write(
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+  }
+  Status Commit() {
+    if (!ndjson_) {
+      if (Status s = out_.Write("\n]}\n"); !s.ok()) return s;
+    }
+    return out_.Commit();
+  }
+
+  Status BeginEntry(const EntryHead& head) override {
+    if (ndjson_) return Status::Ok();
+    request_ = ",\"request\":{\"method\":" + JsonString(head.method) +
+               ",\"url\":" + JsonString(head.url) +
+               ",\"ifNoneExist\":" + JsonString(head.if_none_exist) + "}}";
+    std::string start = first_entry_ ? "\n" : ",\n";
+    first_entry_ = false;
+    start += "{\"fullUrl\":" + JsonString(head.full_url) + ",\"resource\":";
+    return out_.Write(start);
+  }
+  Status ResourceText(std::string_view json) override {
+    return out_.Write(json);
+  }
+  Status EndEntry() override {
+    return out_.Write(ndjson_ ? std::string_view("\n")
+                              : std::string_view(request_));
+  }
+
+ private:
   bool ndjson_;
-  NdjsonOutput ndjson_out_;
-  std::string out_ =
-      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[";
+  StreamOutput out_;
+  std::string request_;
   bool first_entry_ = true;
 };
 
@@ -233,7 +253,7 @@ int RunConvert(const ConvertOptions& o) {
     return Fail("convert", s.error());
   }
   Result<mappers::ConvertReport> report =
-      mappers::ConvertFile(o.input, m, *defs->schema, sink.Callback());
+      mappers::ConvertFileToJson(o.input, m, *defs->schema, &sink);
   if (!report.ok()) return Fail("convert", report.error());
   // Malformed input: the findings on standard error (for HL7 v2 all of
   // them, warnings too), nothing written.
@@ -261,7 +281,7 @@ int RunConvert(const ConvertOptions& o) {
       return Fail("convert", s.error());
     }
   }
-  Status written = sink.Commit(o.output);
+  Status written = sink.Commit();
   if (!written.ok()) return Fail("convert", written.error());
   if (report->skipped_count > 0) {
     std::cerr << "genogate convert: " << o.input << ": skipped "

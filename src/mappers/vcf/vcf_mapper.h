@@ -111,6 +111,8 @@ class VcfMapper {
   uint64_t skipped_count() const;
   // Records read and calls returned.
   uint64_t records_read() const;
+  // Bytes consumed from the source so far (compressed bytes for gzip).
+  uint64_t source_bytes() const;
   uint64_t calls_returned() const { return calls_returned_; }
 
  private:
