@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +24,7 @@
 #include "fhir/codec.h"
 #include "fhir/schema.h"
 #include "mappers/convert.h"
+#include "mappers/lab_profile.h"
 #include "mappers/vcf/bed.h"
 
 namespace genogate::cli {
@@ -43,7 +46,76 @@ struct ConvertOptions {
   bool keep_going = false;
   bool ndjson = false;
   std::string output;
+  std::string mapping;
   DefinitionOptions defs;
+};
+
+// A progress line on standard error while a large VCF converts, redrawn at
+// most four times a second: bytes read / total (gzip: compressed bytes),
+// records, records per second. Only when standard error is a terminal and
+// the input is at least kMinBytes (or its size is unknown); erased at the
+// end, so nothing of it stays in the terminal or reaches a log.
+class ProgressBar {
+ public:
+  static constexpr uint64_t kMinBytes = uint64_t{1} << 20;
+
+  explicit ProgressBar(const std::string& input) {
+    if (!isatty(STDERR_FILENO)) return;
+    struct stat st;
+    if (input != "-" && ::stat(input.c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      total_ = static_cast<uint64_t>(st.st_size);
+      if (total_ < kMinBytes) return;
+    }
+    enabled_ = true;
+    start_ = std::chrono::steady_clock::now();
+  }
+  ~ProgressBar() { Clear(); }
+  bool enabled() const { return enabled_; }
+
+  void Update(const mappers::ConvertProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    drawn_ = true;
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    const double rate =
+        seconds > 0 ? static_cast<double>(p.records) / seconds : 0;
+    char line[160];
+    const double mb = static_cast<double>(p.source_bytes) / 1e6;
+    if (total_ > 0) {
+      const double f = std::min(1.0, static_cast<double>(p.source_bytes) /
+                                         static_cast<double>(total_));
+      char bar[21];
+      const int filled = static_cast<int>(f * 20);
+      for (int i = 0; i < 20; ++i) bar[i] = i < filled ? '#' : '-';
+      bar[20] = '\0';
+      std::snprintf(line, sizeof(line),
+                    "\r[%s] %3.0f%%  %.1f/%.1f MB  %llu records  %.0f "
+                    "records/s\033[K",
+                    bar, f * 100, mb, static_cast<double>(total_) / 1e6,
+                    static_cast<unsigned long long>(p.records), rate);
+    } else {
+      std::snprintf(line, sizeof(line),
+                    "\r%.1f MB  %llu records  %.0f records/s\033[K", mb,
+                    static_cast<unsigned long long>(p.records), rate);
+    }
+    std::fputs(line, stderr);
+    std::fflush(stderr);
+  }
+
+  void Clear() {
+    if (!drawn_) return;
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool enabled_ = false;
+  bool drawn_ = false;
+  uint64_t total_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
 };
 
 std::string JsonString(std::string_view s) {
@@ -220,16 +292,6 @@ int RunConvert(const ConvertOptions& o) {
     m.specimen = mappers::ParseIdentifierText(o.specimen);
   }
   m.keep_going = o.keep_going;
-  if (m.format == mappers::InputFormat::kVcf) {
-    if (m.patient.value.empty()) {
-      return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                   "--patient SYSTEM|VALUE is required"));
-    }
-    if (m.accession.value.empty()) {
-      return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                   "--accession SYSTEM|VALUE is required"));
-    }
-  }
   for (const auto& [path, target] :
        {std::pair{o.regions, &m.regions}, std::pair{o.studied, &m.studied}}) {
     if (path.empty()) continue;
@@ -245,6 +307,22 @@ int RunConvert(const ConvertOptions& o) {
     }
     *target = std::move(bed).value();
   }
+  // The lab's profile fills what the command line leaves unset.
+  if (!o.mapping.empty()) {
+    Result<mappers::LabProfile> profile = mappers::LoadLabProfile(o.mapping);
+    if (!profile.ok()) return Fail("convert", profile.error());
+    mappers::ApplyLabProfile(*profile, &m);
+  }
+  if (m.format == mappers::InputFormat::kVcf) {
+    if (m.patient.value.empty() && !m.patient_from_sample) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--patient SYSTEM|VALUE is required"));
+    }
+    if (m.accession.value.empty()) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--accession SYSTEM|VALUE is required"));
+    }
+  }
 
   Result<Definitions> defs = LoadDefinitions(o.defs);
   if (!defs.ok()) return Fail("convert", defs.error());
@@ -252,8 +330,15 @@ int RunConvert(const ConvertOptions& o) {
   if (Status s = sink.Open(o.output); !s.ok()) {
     return Fail("convert", s.error());
   }
+  ProgressBar progress(o.input);
+  if (progress.enabled() && m.format == mappers::InputFormat::kVcf) {
+    m.progress = [&progress](const mappers::ConvertProgress& p) {
+      progress.Update(p);
+    };
+  }
   Result<mappers::ConvertReport> report =
       mappers::ConvertFileToJson(o.input, m, *defs->schema, &sink);
+  progress.Clear();
   if (!report.ok()) return Fail("convert", report.error());
   // Malformed input: the findings on standard error (for HL7 v2 all of
   // them, warnings too), nothing written.
@@ -320,12 +405,14 @@ Command RegisterConvert(CLI::App& app) {
   cmd->add_option("--source-class", o->source_class, "Genomic source class")
       ->check(CLI::IsMember({"germline", "somatic", "mixed"}));
   cmd->add_option("--patient", o->patient,
-                  "The lab's patient identifier (required for vcf; "
-                  "overrides the message/document otherwise)")
+                  "The lab's patient identifier (vcf: required unless the "
+                  "--mapping profile supplies it; others: overrides the "
+                  "message/document); VALUE alone takes the profile's system")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--accession", o->accession,
-                  "The report's accession identifier (required for vcf; "
-                  "overrides the message/document otherwise)")
+                  "The report's accession identifier (vcf: required; others: "
+                  "overrides the message/document); VALUE alone takes the "
+                  "profile's system")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--lab", o->lab, "Lab name (keys the identifiers)")
       ->type_name("NAME");
@@ -333,6 +420,10 @@ Command RegisterConvert(CLI::App& app) {
       ->type_name("ID");
   cmd->add_flag("--keep-going", o->keep_going,
                 "Skip malformed records; list them in OUT.outcome.json");
+  cmd->add_option("--mapping", o->mapping,
+                  "The lab's mapping profile (YAML, docs/lab-profile.md): "
+                  "defaults for the options above; flags given here win")
+      ->type_name("FILE");
   cmd->add_flag("--ndjson", o->ndjson, "Write one resource per line");
   cmd->add_option("-o,--output", o->output,
                   "Write here (atomically) instead of standard output")
