@@ -11,3 +11,6 @@ for b in build-release/bench/*_bench; do
   echo "== $(basename "$b")"
   "$b"
 done
+# End to end: a generated 1,000,000-record VCF to NDJSON (records/s, MB/s,
+# peak RSS).
+bench/vcf_convert_figures.sh build-release/genogate
