@@ -471,6 +471,106 @@ class TextBuffer {
   size_t size_ = 0, cap_ = 0;
 };
 
+// Appends `v` as a JSON string (quoted, escaped as RapidJSON's Writer).
+void JsonStr(TextBuffer& out, std::string_view v) {
+  // RapidJSON's escapes: \b \t \n \f \r, other controls as \u00XX.
+  static const char kControl[32] = {'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+                                    'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+                                    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+                                    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u'};
+  static const char kHex[] = "0123456789ABCDEF";
+  out.push_back('"');
+  // Fast path: eight bytes at a time while none is a control character,
+  // '"' or '\\'.
+  size_t i = 0;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  for (; i + 8 <= v.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, v.data() + i, 8);
+    const uint64_t quote = x ^ (kOnes * '"');
+    const uint64_t slash = x ^ (kOnes * '\\');
+    // Any byte < 0x20, or equal to '"' or '\\' (zero after the xor).
+    const uint64_t low = (x - kOnes * 0x20) & ~x & kHigh;
+    const uint64_t eq =
+        ((quote - kOnes) & ~quote & kHigh) | ((slash - kOnes) & ~slash & kHigh);
+    if (low | eq) break;
+  }
+  if (i == v.size()) {
+    out.append(v);
+    out.push_back('"');
+    return;
+  }
+  size_t run = 0;
+  for (; i < v.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(v[i]);
+    const char esc = c < 0x20                ? kControl[c]
+                     : c == '"' || c == '\\' ? static_cast<char>(c)
+                                             : 0;
+    if (!esc) continue;
+    out.append(v.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    out.push_back(esc);
+    if (esc == 'u') {
+      out.append("00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  out.append(v.data() + run, v.size() - run);
+  out.push_back('"');
+}
+
+// {"system":..,"code":..,"display":..} (empty members left out).
+void JsonCoding(TextBuffer& out, std::string_view system, std::string_view code,
+                std::string_view display) {
+  out.push_back('{');
+  bool first = true;
+  auto member = [&](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(key);
+    JsonStr(out, value);
+  };
+  member("\"system\":", system);
+  member("\"code\":", code);
+  member("\"display\":", display);
+  out.push_back('}');
+}
+
+// As Tree::Concept: one coding, or text only when there is no code.
+void JsonConcept(TextBuffer& out, std::string_view system,
+                 std::string_view code, std::string_view display) {
+  if (!code.empty()) {
+    out.append("{\"coding\":[");
+    JsonCoding(out, system, code, display);
+    out.append("]}");
+  } else if (!display.empty()) {
+    out.append("{\"text\":");
+    JsonStr(out, display);
+    out.append("}");
+  } else {
+    out.append("{}");
+  }
+}
+
+// The JSON of a CodeableConcept of constants; GG_CONCEPT builds it once.
+std::string ConceptJson(std::string_view system, std::string_view code,
+                        std::string_view display) {
+  TextBuffer out;
+  JsonConcept(out, system, code, display);
+  return out.str();
+}
+#define GG_CONCEPT(system, code, display)                               \
+  ([]() -> const std::string& {                                         \
+    static const std::string json = ConceptJson(system, code, display); \
+    return json;                                                        \
+  }())
+#define GG_LOINC(code, display) GG_CONCEPT(kLoinc, code, display)
+#define GG_TBD(code, display) GG_CONCEPT(kTbd, code, display)
+
 // Puts every typed node's children in definition order (stable, so runs of
 // a repeating element keep their order), as FHIR JSON and XML expect.
 void SortChildren(Node& n) {
@@ -606,89 +706,15 @@ class ReportStreamBuilder::Impl {
                  const std::string& first_url, const std::string& second_url);
   void JsonReport(Entry e);
 
-  // Appends `v` as a JSON string (quoted, escaped as RapidJSON's Writer).
-  void Str(std::string_view v) {
-    // RapidJSON's escapes: \b \t \n \f \r, other controls as \u00XX.
-    static const char kControl[32] = {'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-                                      'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-                                      'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-                                      'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u'};
-    static const char kHex[] = "0123456789ABCDEF";
-    TextBuffer& out = json_buf_;
-    out.push_back('"');
-    // Fast path: eight bytes at a time while none is a control character,
-    // '"' or '\\'.
-    size_t i = 0;
-    constexpr uint64_t kOnes = 0x0101010101010101ull;
-    constexpr uint64_t kHigh = 0x8080808080808080ull;
-    for (; i + 8 <= v.size(); i += 8) {
-      uint64_t x;
-      std::memcpy(&x, v.data() + i, 8);
-      const uint64_t quote = x ^ (kOnes * '"');
-      const uint64_t slash = x ^ (kOnes * '\\');
-      // Any byte < 0x20, or equal to '"' or '\\' (zero after the xor).
-      const uint64_t low = (x - kOnes * 0x20) & ~x & kHigh;
-      const uint64_t eq = ((quote - kOnes) & ~quote & kHigh) |
-                          ((slash - kOnes) & ~slash & kHigh);
-      if (low | eq) break;
-    }
-    if (i == v.size()) {
-      out.append(v);
-      out.push_back('"');
-      return;
-    }
-    size_t run = 0;
-    for (; i < v.size(); ++i) {
-      const unsigned char c = static_cast<unsigned char>(v[i]);
-      const char esc = c < 0x20                ? kControl[c]
-                       : c == '"' || c == '\\' ? static_cast<char>(c)
-                                               : 0;
-      if (!esc) continue;
-      out.append(v.data() + run, i - run);
-      run = i + 1;
-      out.push_back('\\');
-      out.push_back(esc);
-      if (esc == 'u') {
-        out.append("00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-      }
-    }
-    out.append(v.data() + run, v.size() - run);
-    out.push_back('"');
-  }
+  void Str(std::string_view v) { JsonStr(json_buf_, v); }
   void Raw(std::string_view t) { json_buf_.append(t); }
-  // {"system":..,"code":..,"display":..} (empty members left out).
   void JCoding(std::string_view system, std::string_view code,
                std::string_view display) {
-    json_buf_.push_back('{');
-    bool first = true;
-    auto member = [&](std::string_view key, std::string_view value) {
-      if (value.empty()) return;
-      if (!first) json_buf_.push_back(',');
-      first = false;
-      Raw(key);
-      Str(value);
-    };
-    member("\"system\":", system);
-    member("\"code\":", code);
-    member("\"display\":", display);
-    json_buf_.push_back('}');
+    JsonCoding(json_buf_, system, code, display);
   }
-  // As Tree::Concept: one coding, or text only when there is no code.
   void JConcept(std::string_view system, std::string_view code,
                 std::string_view display) {
-    if (!code.empty()) {
-      Raw("{\"coding\":[");
-      JCoding(system, code, display);
-      Raw("]}");
-    } else if (!display.empty()) {
-      Raw("{\"text\":");
-      Str(display);
-      Raw("}");
-    } else {
-      Raw("{}");
-    }
+    JsonConcept(json_buf_, system, code, display);
   }
   void JConcept(const Coding& c) { JConcept(c.system, c.code, c.display); }
   // Starts the next element of the component array.
@@ -696,17 +722,29 @@ class ReportStreamBuilder::Impl {
     Raw(json_first_component_ ? ",\"component\":[{\"code\":" : ",{\"code\":");
     json_first_component_ = false;
   }
-  void JConceptComponent(std::string_view code_system, std::string_view code,
-                         std::string_view display, const Coding& value) {
+  // A component: its code (constant JSON) and a CodeableConcept value.
+  void JComponent(std::string_view code_json, const Coding& value) {
     JComponentStart();
-    JConcept(code_system, code, display);
+    Raw(code_json);
     Raw(",\"valueCodeableConcept\":");
     JConcept(value);
     Raw("}");
   }
-  void JLoincComponent(std::string_view code, std::string_view display,
-                       const Coding& value) {
-    JConceptComponent(kLoinc, code, display, value);
+  void JComponent(std::string_view code_json, std::string_view system,
+                  std::string_view code, std::string_view display) {
+    JComponentStart();
+    Raw(code_json);
+    Raw(",\"valueCodeableConcept\":");
+    JConcept(system, code, display);
+    Raw("}");
+  }
+  // As Hgvs(): a coding when the expression names its sequence, else text.
+  void JHgvsComponent(std::string_view code_json, std::string_view hgvs) {
+    if (hgvs.find(':') != std::string_view::npos) {
+      JComponent(code_json, kHgvs, hgvs, "");
+    } else {
+      JComponent(code_json, "", "", hgvs);
+    }
   }
   void JComponentsEnd() {
     if (!json_first_component_) Raw("]");
@@ -715,20 +753,25 @@ class ReportStreamBuilder::Impl {
   //  "status":"final","category":[...],"code":<code>,"subject":...,
   //  effective, issued  (no closing brace)
   void JObservationHead(std::string_view profile, const IdentifierValue& id,
-                        std::string_view code_system, std::string_view code,
-                        std::string_view display) {
+                        std::string_view code_json) {
+    static const std::string kCategories = [] {
+      TextBuffer out;
+      out.append("],\"status\":\"final\",\"category\":[{\"coding\":[");
+      JsonCoding(out, kObsCategory, "laboratory", "Laboratory");
+      out.append("]},{\"coding\":[");
+      JsonCoding(out, kV2_0074, "GE", "Genetics");
+      out.append("]}],\"code\":");
+      return out.str();
+    }();
     json_buf_.clear();
     json_first_component_ = true;
-    Raw("{\"resourceType\":\"Observation\",\"meta\":{\"profile\":[");
-    Str(std::string(kProfileBase) + std::string(profile));
-    Raw("]},\"identifier\":[");
+    Raw("{\"resourceType\":\"Observation\",\"meta\":{\"profile\":[\"");
+    Raw(kProfileBase);  // constants: nothing to escape
+    Raw(profile);
+    Raw("\"]},\"identifier\":[");
     JIdentifier(id);
-    Raw("],\"status\":\"final\",\"category\":[{\"coding\":[");
-    JCoding(kObsCategory, "laboratory", "Laboratory");
-    Raw("]},{\"coding\":[");
-    JCoding(kV2_0074, "GE", "Genetics");
-    Raw("]}],\"code\":");
-    JConcept(code_system, code, display);
+    Raw(kCategories);
+    Raw(code_json);
     Raw(json_subject_and_times_);
   }
   void JIdentifier(const IdentifierValue& id) {
@@ -1310,10 +1353,10 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
     return Fail(where + ": allele frequency \"" + v.allele_frequency +
                 "\" is not a decimal");
   }
-  JObservationHead("variant", id, kLoinc, "69548-6",
-                   "Genetic variant assessment");
+  JObservationHead("variant", id,
+                   GG_LOINC("69548-6", "Genetic variant assessment"));
   Raw(",\"valueCodeableConcept\":");
-  JConcept(kLoinc, "LA9633-4", "Present");
+  Raw(GG_LOINC("LA9633-4", "Present"));
   if (!in_.method.empty()) {
     Raw(",\"method\":");
     JConcept(in_.method);
@@ -1324,20 +1367,20 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
     Raw("}");
   }
   if (!v.gene_symbol.empty() || !v.hgnc_id.empty()) {
-    JLoincComponent("48018-6", "Gene studied [ID]",
-                    {v.hgnc_id.empty() ? "" : std::string(kHgnc), v.hgnc_id,
-                     v.gene_symbol});
+    JComponent(GG_LOINC("48018-6", "Gene studied [ID]"),
+               {v.hgnc_id.empty() ? "" : std::string(kHgnc), v.hgnc_id,
+                v.gene_symbol});
   }
   const std::string& build = v.build.empty() ? in_.build : v.build;
   if (!build.empty()) {
-    JLoincComponent("62374-4", "Human reference sequence assembly version",
-                    BuildAnswer(build));
+    JComponent(GG_LOINC("62374-4", "Human reference sequence assembly version"),
+               BuildAnswer(build));
   }
   if (!v.chromosome.empty()) {
     std::string_view code = ChromosomeAnswer(v.chromosome);
     if (!code.empty()) {
       JComponentStart();
-      JConcept(kLoinc, "48000-4", "Chromosome");
+      Raw(GG_LOINC("48000-4", "Chromosome"));
       Raw(",\"valueCodeableConcept\":");
       JConcept(kLoinc, code, "Chromosome " + v.chromosome);
       Raw("}");
@@ -1345,14 +1388,14 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
   }
   if (!v.genomic_ref_seq.empty()) {
     JComponentStart();
-    JConcept(kLoinc, "48013-7", "Genomic reference sequence [ID]");
+    Raw(GG_LOINC("48013-7", "Genomic reference sequence [ID]"));
     Raw(",\"valueCodeableConcept\":");
     JConcept(kRefSeq, v.genomic_ref_seq, "");
     Raw("}");
   }
   if (!v.transcript_ref_seq.empty()) {
     JComponentStart();
-    JConcept(kLoinc, "51958-7", "Transcript reference sequence [ID]");
+    Raw(GG_LOINC("51958-7", "Transcript reference sequence [ID]"));
     Raw(",\"valueCodeableConcept\":");
     JConcept(v.transcript_ref_seq.rfind("ENST", 0) == 0
                  ? std::string_view("http://www.ensembl.org")
@@ -1360,11 +1403,11 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
              v.transcript_ref_seq, "");
     Raw("}");
   }
-  auto range = [&](std::string_view code, std::string_view display,
-                   std::optional<int64_t> low, std::optional<int64_t> high) {
+  auto range = [&](std::string_view code_json, std::optional<int64_t> low,
+                   std::optional<int64_t> high) {
     if (!low && !high) return;
     JComponentStart();
-    JConcept(kLoinc, code, display);
+    Raw(code_json);
     Raw(",\"valueRange\":{");
     if (low) {
       Raw("\"low\":{\"value\":");
@@ -1378,40 +1421,42 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
     }
     Raw("}}");
   };
-  range("81254-5", "Genomic allele start-end", v.start, v.end);
-  range("81302-2", "Genomic structural variant inner start-end", v.inner_start,
-        v.inner_end);
-  range("81301-4", "Genomic structural variant outer start-end", v.outer_start,
-        v.outer_end);
+  range(GG_LOINC("81254-5", "Genomic allele start-end"), v.start, v.end);
+  range(GG_LOINC("81302-2", "Genomic structural variant inner start-end"),
+        v.inner_start, v.inner_end);
+  range(GG_LOINC("81301-4", "Genomic structural variant outer start-end"),
+        v.outer_start, v.outer_end);
   if ((v.start || v.end) && !v.coordinate_system.empty()) {
-    JLoincComponent("92822-6", "Genomic coordinate system [Type]",
-                    CoordinateAnswer(v.coordinate_system));
+    JComponent(GG_LOINC("92822-6", "Genomic coordinate system [Type]"),
+               CoordinateAnswer(v.coordinate_system));
   }
-  auto string_component = [&](std::string_view code, std::string_view display,
+  auto string_component = [&](std::string_view code_json,
                               std::string_view value) {
     JComponentStart();
-    JConcept(kLoinc, code, display);
+    Raw(code_json);
     Raw(",\"valueString\":");
     Str(value);
     Raw("}");
   };
   if (!v.ref_allele.empty()) {
-    string_component("69547-8", "Genomic ref allele [ID]", v.ref_allele);
+    string_component(GG_LOINC("69547-8", "Genomic ref allele [ID]"),
+                     v.ref_allele);
   }
   if (!v.alt_allele.empty()) {
-    string_component("69551-0", "Genomic alt allele [ID]", v.alt_allele);
+    string_component(GG_LOINC("69551-0", "Genomic alt allele [ID]"),
+                     v.alt_allele);
   }
   if (!v.variant_type.empty()) {
-    JLoincComponent("48019-4", "DNA change type", v.variant_type);
+    JComponent(GG_LOINC("48019-4", "DNA change type"), v.variant_type);
   }
   if (!v.genomic_source_class.empty()) {
-    JLoincComponent("48002-0", "Genomic source class [Type]",
-                    v.genomic_source_class);
+    JComponent(GG_LOINC("48002-0", "Genomic source class [Type]"),
+               v.genomic_source_class);
   }
-  auto quantity = [&](std::string_view code, std::string_view display,
-                      std::string_view value, std::string_view unit) {
+  auto quantity = [&](std::string_view code_json, std::string_view value,
+                      std::string_view unit) {
     JComponentStart();
-    JConcept(kLoinc, code, display);
+    Raw(code_json);
     Raw(",\"valueQuantity\":{\"value\":");
     Raw(value);
     if (!unit.empty()) {
@@ -1421,31 +1466,31 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
     Raw(",\"system\":\"http://unitsofmeasure.org\",\"code\":\"1\"}}");
   };
   if (!v.allele_frequency.empty()) {
-    quantity("81258-6", "Sample variant allelic frequency [NFr]",
+    quantity(GG_LOINC("81258-6", "Sample variant allelic frequency [NFr]"),
              v.allele_frequency,
              "relative frequency of a particular allele in the specimen");
   }
   if (v.read_depth) {
-    quantity("82121-5", "Allelic read depth", std::to_string(*v.read_depth),
-             "reads per base pair");
+    quantity(GG_LOINC("82121-5", "Allelic read depth"),
+             std::to_string(*v.read_depth), "reads per base pair");
   }
   if (!v.allelic_state.empty()) {
-    JLoincComponent("53034-5", "Allelic state", v.allelic_state);
+    JComponent(GG_LOINC("53034-5", "Allelic state"), v.allelic_state);
   }
   for (const Coding& code : v.variation_codes) {
-    JLoincComponent("81252-9", "Discrete genetic variant", code);
+    JComponent(GG_LOINC("81252-9", "Discrete genetic variant"), code);
   }
   if (!v.hgvs_c.empty()) {
-    JLoincComponent("48004-6", "DNA change (c.HGVS)", Hgvs(v.hgvs_c));
+    JHgvsComponent(GG_LOINC("48004-6", "DNA change (c.HGVS)"), v.hgvs_c);
   }
   if (!v.hgvs_p.empty()) {
-    JLoincComponent("48005-3", "Amino acid change (pHGVS)", Hgvs(v.hgvs_p));
+    JHgvsComponent(GG_LOINC("48005-3", "Amino acid change (pHGVS)"), v.hgvs_p);
   }
   if (!v.hgvs_g.empty()) {
-    JLoincComponent("81290-9", "Genomic DNA change (gHGVS)", Hgvs(v.hgvs_g));
+    JHgvsComponent(GG_LOINC("81290-9", "Genomic DNA change (gHGVS)"), v.hgvs_g);
   }
   if (v.copy_number) {
-    quantity("82155-3", "Genomic structural variant copy number",
+    quantity(GG_LOINC("82155-3", "Genomic structural variant copy number"),
              std::to_string(*v.copy_number), "");
   }
   JComponentsEnd();
@@ -1456,8 +1501,8 @@ Status ReportStreamBuilder::Impl::JsonVariant(const VariantCall& v,
 
 void ReportStreamBuilder::Impl::JsonClassification(const Classification& cl,
                                                    const IdentifierValue& id) {
-  JObservationHead("diagnostic-implication", id, kTbd, "diagnostic-implication",
-                   "Diagnostic Implication");
+  JObservationHead("diagnostic-implication", id,
+                   GG_TBD("diagnostic-implication", "Diagnostic Implication"));
   if (!cl.source.empty()) {
     Raw(",\"note\":[{\"text\":");
     Str("Classification source: " + cl.source);
@@ -1468,20 +1513,22 @@ void ReportStreamBuilder::Impl::JsonClassification(const Classification& cl,
   Raw("}]");
   if (!cl.evidence_text.empty()) {
     JComponentStart();
-    JConcept(kTbd, "conclusion-string", "Conclusion string");
+    Raw(GG_TBD("conclusion-string", "Conclusion string"));
     Raw(",\"valueString\":");
     Str(cl.evidence_text);
     Raw("}");
   }
   if (!cl.review_status.empty()) {
-    JLoincComponent("93044-6", "Level of evidence", {"", "", cl.review_status});
+    JComponent(GG_LOINC("93044-6", "Level of evidence"),
+               {"", "", cl.review_status});
   }
   if (!cl.clinical_significance.empty()) {
-    JLoincComponent("53037-8", "Genetic variation clinical significance [Imp]",
-                    cl.clinical_significance);
+    JComponent(
+        GG_LOINC("53037-8", "Genetic variation clinical significance [Imp]"),
+        cl.clinical_significance);
   }
   for (const Coding& cond : cl.conditions) {
-    JLoincComponent("81259-4", "Associated phenotype", cond);
+    JComponent(GG_LOINC("81259-4", "Associated phenotype"), cond);
   }
   JComponentsEnd();
   Raw("}");
@@ -1490,8 +1537,8 @@ void ReportStreamBuilder::Impl::JsonClassification(const Classification& cl,
 
 void ReportStreamBuilder::Impl::JsonConsequence(const Consequence& cq,
                                                 const IdentifierValue& id) {
-  JObservationHead("molecular-consequence", id, kTbd, "molecular-consequence",
-                   "Molecular Consequence");
+  JObservationHead("molecular-consequence", id,
+                   GG_TBD("molecular-consequence", "Molecular Consequence"));
   if (!cq.impact.empty()) {
     Raw(",\"interpretation\":[{\"text\":");
     Str("Impact: " + cq.impact);
@@ -1501,11 +1548,11 @@ void ReportStreamBuilder::Impl::JsonConsequence(const Consequence& cq,
   Str(variant_url_);
   Raw("}]");
   if (!cq.hgvs_c.empty()) {
-    JLoincComponent("48004-6", "DNA change (c.HGVS)", Hgvs(cq.hgvs_c));
+    JHgvsComponent(GG_LOINC("48004-6", "DNA change (c.HGVS)"), cq.hgvs_c);
   }
   if (!cq.transcript.empty()) {
     JComponentStart();
-    JConcept(kLoinc, "51958-7", "Transcript reference sequence [ID]");
+    Raw(GG_LOINC("51958-7", "Transcript reference sequence [ID]"));
     Raw(",\"valueCodeableConcept\":");
     JConcept(cq.transcript.rfind("ENST", 0) == 0
                  ? std::string_view("http://www.ensembl.org")
@@ -1514,15 +1561,15 @@ void ReportStreamBuilder::Impl::JsonConsequence(const Consequence& cq,
     Raw("}");
   }
   if (!cq.hgvs_p.empty()) {
-    JLoincComponent("48005-3", "Amino acid change (pHGVS)", Hgvs(cq.hgvs_p));
+    JHgvsComponent(GG_LOINC("48005-3", "Amino acid change (pHGVS)"), cq.hgvs_p);
   }
   for (const Coding& term : cq.terms) {
-    JConceptComponent(kTbd, "feature-consequence", "Feature Consequence", term);
+    JComponent(GG_TBD("feature-consequence", "Feature Consequence"), term);
   }
   if (!cq.gene_symbol.empty() || !cq.hgnc_id.empty()) {
-    JLoincComponent("48018-6", "Gene studied [ID]",
-                    {cq.hgnc_id.empty() ? "" : std::string(kHgnc), cq.hgnc_id,
-                     cq.gene_symbol});
+    JComponent(GG_LOINC("48018-6", "Gene studied [ID]"),
+               {cq.hgnc_id.empty() ? "" : std::string(kHgnc), cq.hgnc_id,
+                cq.gene_symbol});
   }
   JComponentsEnd();
   Raw("}");
@@ -1533,8 +1580,8 @@ void ReportStreamBuilder::Impl::JsonPhase(const PhaseRelation& p,
                                           const IdentifierValue& id,
                                           const std::string& first_url,
                                           const std::string& second_url) {
-  JObservationHead("sequence-phase-relationship", id, kLoinc, "82120-7",
-                   "Allelic phase");
+  JObservationHead("sequence-phase-relationship", id,
+                   GG_LOINC("82120-7", "Allelic phase"));
   const std::string_view rel =
       p.relationship.empty() ? std::string_view("Unknown") : p.relationship;
   Raw(",\"valueCodeableConcept\":");
