@@ -235,7 +235,6 @@ Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
   };
   if (Status s = builder.Begin(); !s.ok()) return fail(s.error());
   VariantCall call;
-  size_t phase_done = 0;
   while (true) {
     Result<bool> more = mapper.Next(&call);
     if (!more.ok()) {
@@ -246,9 +245,8 @@ Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
     if (!*more) break;
     if (Status s = builder.AddVariant(call); !s.ok()) return fail(s.error());
     ++report.variants;
-    const std::vector<PhaseRelation>& phases = mapper.phase_relations();
-    for (; phase_done < phases.size(); ++phase_done) {
-      if (Status s = builder.AddPhaseRelation(phases[phase_done]); !s.ok()) {
+    for (const PhaseRelation& p : mapper.TakePhaseRelations()) {
+      if (Status s = builder.AddPhaseRelation(p); !s.ok()) {
         return fail(s.error());
       }
     }

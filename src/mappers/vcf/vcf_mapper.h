@@ -45,6 +45,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -102,6 +103,11 @@ class VcfMapper {
   // calls in the order Next returned them, from 0.
   const std::vector<PhaseRelation>& phase_relations() const {
     return phase_relations_;
+  }
+  // The phase relations found since the last call (they are no longer held:
+  // phase_relations() then lists only later ones), for streaming callers.
+  std::vector<PhaseRelation> TakePhaseRelations() {
+    return std::exchange(phase_relations_, {});
   }
 
   // Where the last error is (line, column, reason).
