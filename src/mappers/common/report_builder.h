@@ -76,7 +76,8 @@ using EntrySink = std::function<Status(fhir::Node entry)>;
 // consequence, phase Observations and the DiagnosticReport) directly as
 // text, byte for byte what fhir::WriteJson writes for the tree the
 // EntrySink form builds, so neither the trees nor the report's list of
-// results are ever held. Calls come in the order BeginEntry, one or more
+// results are ever held (the per-variant state is as for the tree form).
+// Calls come in the order BeginEntry, one or more
 // ResourceText, EndEntry per entry; a non-ok Status stops the build and is
 // returned by the builder call that wrote the entry.
 class JsonEntrySink {
@@ -98,9 +99,10 @@ class JsonEntrySink {
 
 // The builder in streaming form, so a very large report (a whole-genome VCF)
 // can be written entry by entry (e.g. as NDJSON) without holding every
-// variant. Memory grows only by the variant keys (one compact key per
-// variant, in one arena) and 8 bytes per variant or phase relation: the
-// fullUrls of the results are recomputed from their keys for the report.
+// variant. Memory grows only by ~35 bytes per variant (its key, stored
+// compactly, and a slot in a set of keys) and 4-12 bytes per result group:
+// the fullUrls of the results are recomputed from the keys for the report.
+// kLimitExceeded beyond 2^32 variants or 4 GiB of keys.
 //
 //   ReportStreamBuilder b(header, options, schema, sink);
 //   b.Begin();                    // Patient, Specimen, study, analysis
