@@ -171,9 +171,18 @@ class StreamOutput {
   Status Open(const std::string& path) {
     path_ = path;
     if (path.empty() || path == "-") {
-      file_ = std::tmpfile();
-      if (!file_)
-        return Error(ErrorCode::kIo, "cannot create a temporary file");
+      // In $TMPDIR, unlinked at once: gone however the process ends.
+      const char* dir = std::getenv("TMPDIR");
+      std::string name =
+          std::string(dir && *dir ? dir : "/tmp") + "/genogate-convert-XXXXXX";
+      int fd = mkstemp(name.data());
+      if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + name);
+      std::remove(name.c_str());
+      file_ = fdopen(fd, "w+");
+      if (!file_) {
+        close(fd);
+        return Error(ErrorCode::kIo, "cannot open a temporary file");
+      }
     } else {
       temp_ = path + ".tmp-XXXXXX";
       int fd = mkstemp(temp_.data());
