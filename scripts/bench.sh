@@ -15,3 +15,6 @@ for b in build-release/bench/*_bench; do
   "$b"
 done
 bench/delivery_figures.sh "$here/build-release"
+# End to end: a generated 1,000,000-record VCF to NDJSON (records/s, MB/s,
+# peak RSS).
+bench/vcf_convert_figures.sh build-release/genogate
