@@ -34,6 +34,14 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 }  // namespace internal
 
+// The inline namespace gives these types their own linker names:
+// gateway/http/http_client.h declares another genogate::gateway::HttpRequest
+// and HttpResponse (the client's), and without it the two classes' inline
+// member functions (destructors) would be merged by the linker in any
+// binary that uses both (a crash). Code keeps writing gateway::HttpRequest;
+// a file that includes both headers must qualify which one it means.
+inline namespace server_messages {
+
 struct HttpRequest {
   // "GET", "POST", ... as received (upper case).
   std::string method;
@@ -58,6 +66,17 @@ struct HttpRequest {
   // lab's id, and its roles ("lab", "admin", "auditor", "registry").
   std::string caller;
   std::vector<std::string> roles;
+  // Set by authentication for a caller with role "lab": the lab id it
+  // submits and reads as (gateway/security/access_control.h); else empty.
+  std::string caller_lab;
+  // Set by the server on a TLS connection whose client presented a
+  // certificate that verified against the configured client CA (empty
+  // otherwise): the subject in RFC 2253 form ("CN=acme,O=Acme Lab,C=GB")
+  // and the subjectAltNames as "DNS:<name>", "URI:<uri>", "email:<addr>",
+  // "IP:<addr>" (TlsPeerFromDer in gateway/security/tls_peer.h makes both).
+  // Authentication maps them to a caller (security.mtls).
+  std::string tls_peer_subject;
+  std::vector<std::string> tls_peer_sans;
 
   // The first header field named `name` (case-insensitive); empty if none.
   std::string_view Header(std::string_view name) const {
@@ -111,6 +130,8 @@ struct HttpResponse {
 
 // A route handler. Must not throw; blocking is allowed (handler threads).
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+}  // namespace server_messages
 
 }  // namespace genogate::gateway
 
