@@ -79,7 +79,8 @@ Result<JsonDoc> ParseObject(std::string_view text, std::string_view what) {
                  std::string(what) + " is not a JSON object");
   }
   std::set<std::string_view> names;
-  for (const auto& m : doc.GetObject()) {
+  const rapidjson::Value& obj = doc;  // const iterators (clang, C++20)
+  for (const auto& m : obj.GetObject()) {
     std::string_view n(m.name.GetString(), m.name.GetStringLength());
     if (!names.insert(n).second) {
       return Error(ErrorCode::kInvalidInput,

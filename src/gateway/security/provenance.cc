@@ -46,8 +46,11 @@ Result<rapidjson::Document> ParseBundle(std::string_view text) {
   if (doc.HasParseError() || !doc.IsObject()) {
     return Error(ErrorCode::kInvalidInput, "not a JSON Bundle");
   }
-  auto rt = doc.FindMember("resourceType");
-  if (rt == doc.MemberEnd() || !rt->value.IsString() ||
+  // Const iterators only: clang (C++20) refuses to compare RapidJSON's
+  // mutable member iterators.
+  const Value& cdoc = doc;
+  auto rt = cdoc.FindMember("resourceType");
+  if (rt == cdoc.MemberEnd() || !rt->value.IsString() ||
       std::string_view(rt->value.GetString()) != "Bundle") {
     return Error(ErrorCode::kInvalidInput, "not a JSON Bundle");
   }
@@ -160,8 +163,9 @@ Result<std::string> AddProvenance(std::string_view bundle_json,
   if (!parsed.ok()) return parsed.error();
   rapidjson::Document& doc = *parsed;
   Alloc& a = doc.GetAllocator();
-  auto type = doc.FindMember("type");
-  std::string_view t = type != doc.MemberEnd() && type->value.IsString()
+  const Value& cdoc = doc;
+  auto type = cdoc.FindMember("type");
+  std::string_view t = type != cdoc.MemberEnd() && type->value.IsString()
                            ? std::string_view(type->value.GetString())
                            : std::string_view();
   if (t != "transaction" && t != "batch") {
@@ -179,15 +183,14 @@ Result<std::string> AddProvenance(std::string_view bundle_json,
   request.AddMember("method", "POST", a);
   request.AddMember("url", "Provenance", a);
   entry.AddMember("request", request, a);
-  auto entries = doc.FindMember("entry");
-  if (entries == doc.MemberEnd()) {
+  if (!doc.HasMember("entry")) {
     doc.AddMember("entry", Value(rapidjson::kArrayType), a);
-    entries = doc.FindMember("entry");
   }
-  if (!entries->value.IsArray()) {
+  Value& entries = doc["entry"];
+  if (!entries.IsArray()) {
     return Error(ErrorCode::kInvalidInput, "Bundle.entry is not an array");
   }
-  entries->value.PushBack(entry, a);
+  entries.PushBack(entry, a);
   return Write(doc);
 }
 

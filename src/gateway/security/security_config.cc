@@ -151,9 +151,19 @@ JwtIssuerConfig ParseJwt(const YAML::Node& node, const std::string& at) {
   }
   if (node["jwks_url"]) {
     j.jwks_url = Scalar(node["jwks_url"], at + ".jwks_url");
-    if (j.jwks_url.rfind("https://", 0) != 0 &&
-        j.jwks_url.rfind("http://", 0) != 0) {
-      Fail(node["jwks_url"], at + ".jwks_url", "must be an https:// URL");
+    // Keys fetched over plain HTTP could be replaced on the way: http:// is
+    // only for a loopback identity provider (tests, a local sidecar).
+    bool https = j.jwks_url.rfind("https://", 0) == 0 && j.jwks_url.size() > 8;
+    bool local_http = false;
+    if (j.jwks_url.rfind("http://", 0) == 0) {
+      std::string_view authority = std::string_view(j.jwks_url).substr(7);
+      authority = authority.substr(0, authority.find_first_of("/?#"));
+      Result<std::string> host = ListenHost(authority);
+      local_http = host.ok() && IsLoopbackHost(*host);
+    }
+    if (!https && !local_http) {
+      Fail(node["jwks_url"], at + ".jwks_url",
+           "must be an https:// URL (http:// only on a loopback address)");
     }
   }
   if (j.jwks_file.empty() == j.jwks_url.empty()) {

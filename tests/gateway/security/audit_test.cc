@@ -7,12 +7,14 @@
 #include <openssl/hmac.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "gateway/security/audit_http.h"
 #include "testing/redis_server.h"
 #include "testing/validation_env.h"
 
@@ -360,6 +362,77 @@ TEST_F(AuditLogTest, RedisDownIsUnavailable) {
   Status s = log_->Record(r);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+}
+
+TEST_F(AuditLogTest, AuditorReadsNdjsonOverHttp) {
+  const Timestamp t0 = FakeClock().Now();  // 2026-01-01T00:00:00Z
+  for (int h = 0; h < 4; ++h) {
+    AuditRecord r;
+    r.action = AuditAction::kAdmin;
+    r.caller = "ops";
+    r.operation = "op-" + std::to_string(h);
+    r.when = t0 + std::chrono::hours(24 * h);
+    ASSERT_TRUE(log_->Record(r).ok());
+  }
+  auto get = [&](std::vector<std::pair<std::string, std::string>> query) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = "/audit";
+    req.query = std::move(query);
+    return HandleAuditRead(*log_, req);
+  };
+  auto lines = [](const HttpResponse& r) {
+    return std::count(r.body.begin(), r.body.end(), '\n');
+  };
+  HttpResponse all = get({});
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.Header("Content-Type"), "application/fhir+ndjson");
+  EXPECT_EQ(lines(all), 4);
+  // Dates cover whole days; instants are exact.
+  EXPECT_EQ(lines(get({{"since", "2026-01-02"}, {"until", "2026-01-03"}})), 2);
+  EXPECT_EQ(lines(get({{"since", "2026-01-02T00:00:00.001Z"}})), 2);
+  EXPECT_EQ(lines(get({{"until", "2026-01-01T23:00:00-01:00"}})), 2);
+  EXPECT_EQ(lines(get({{"_count", "3"}})), 3);
+  for (const auto& bad : std::vector<std::pair<std::string, std::string>>{
+           {"since", "yesterday"},
+           {"since", "2026-02-30"},
+           {"until", "2026-01-01T10:00:00"},
+           {"until", "2026-13-01"},
+           {"_count", "0"},
+           {"_count", "-1"},
+           {"_count", "1000000"}}) {
+    HttpResponse r = get({bad});
+    EXPECT_EQ(r.status, 400) << bad.first << "=" << bad.second;
+    EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
+  }
+  redis_->Kill();
+  HttpResponse down = get({});
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.Header("Retry-After"), "5");
+}
+
+TEST(AuditHttpTest, RecordForARequestAndTimes) {
+  HttpRequest req;
+  req.caller = "lab-a-uploader";
+  req.roles = {"lab"};
+  req.caller_lab = "lab-a";
+  req.remote_address = "[2001:db8::1]:4000";
+  req.request_id = "r-9";
+  FakeClock clock;
+  AuditRecord r = AuditRecordFor(req, AuditAction::kSubmission, clock);
+  EXPECT_EQ(r.caller, "lab-a-uploader");
+  EXPECT_EQ(r.lab, "lab-a");
+  EXPECT_EQ(r.roles, std::vector<std::string>{"lab"});
+  EXPECT_EQ(r.source_address, "[2001:db8::1]:4000");
+  EXPECT_EQ(r.request_id, "r-9");
+  EXPECT_EQ(r.when, clock.Now());
+  EXPECT_EQ(ToUnixMillis(*ParseAuditTime("2026-01-01T00:00:00Z", false)),
+            ToUnixMillis(clock.Now()));
+  EXPECT_EQ(
+      ToUnixMillis(*ParseAuditTime("2026-01-01T01:30:00.25+01:30", false)),
+      ToUnixMillis(clock.Now()) + 250);
+  EXPECT_EQ(ToUnixMillis(*ParseAuditTime("2025-12-31", true)),
+            ToUnixMillis(clock.Now()) - 1);
 }
 
 TEST(MemoryAuditSinkTest, KeepsRecords) {

@@ -85,6 +85,13 @@ security:
   EXPECT_EQ(c->pseudonym_key_file, "secrets/audit.key");
   EXPECT_TRUE(AuthConfigured(*c));
 
+  // Plain http only for a loopback identity provider.
+  EXPECT_TRUE(ParseSecurityYaml("security:\n  jwt:\n    - {issuer: x, "
+                                "audience: a, jwks_url: "
+                                "\"http://127.0.0.1:8081/jwks\"}\n",
+                                "g.yaml")
+                  .ok());
+
   // No section: nothing configured.
   Result<SecurityConfig> none = ParseSecurityYaml("endpoints: []\n", "g.yaml");
   ASSERT_TRUE(none.ok());
@@ -112,6 +119,10 @@ TEST(SecurityConfigTest, ErrorsNameFileLineAndKey) {
       {"security:\n  jwt:\n    - issuer: x\n      audience: a\n"
        "      jwks_url: ftp://x/\n",
        "g.yaml:5: security.jwt[0].jwks_url: must be an https:// URL"},
+      {"security:\n  jwt:\n    - issuer: x\n      audience: a\n"
+       "      jwks_url: http://idp.example.org/jwks\n",
+       "g.yaml:5: security.jwt[0].jwks_url: must be an https:// URL (http:// "
+       "only on a loopback address)"},
       {"security:\n  jwt:\n    - issuer: x\n      audience: a\n"
        "      jwks_file: a\n      role_mapping:\n        s: superuser\n",
        "g.yaml:7: security.jwt[0].role_mapping.s: unknown role 'superuser' "
