@@ -258,11 +258,11 @@ AuthResult Authenticator::Authenticate(const HttpRequest& request) const {
   if (n_auth > 1 || n_key > 1 || (n_auth == 1 && n_key == 1)) {
     return Rejected("more than one credential presented");
   }
-  AuthResult cert =
-      AuthenticateTlsPeer(request.tls_peer_subject, request.tls_peer_sans);
+  AuthResult cert = AuthenticateTlsPeer(request.client_cert_subject,
+                                        request.client_cert_sans);
   if (config_.require_mtls && cert.outcome != Outcome::kAuthenticated) {
-    return Rejected(request.tls_peer_subject.empty() &&
-                            request.tls_peer_sans.empty()
+    return Rejected(request.client_cert_subject.empty() &&
+                            request.client_cert_sans.empty()
                         ? "a client certificate is required"
                         : "the client certificate is not mapped to a caller");
   }

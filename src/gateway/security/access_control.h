@@ -9,7 +9,7 @@
 //    identity.
 //  * "X-API-Key: <key>" or "Authorization: ApiKey <key>": the configured
 //    hash (security.api_keys) decides identity, roles and lab.
-//  * A verified client certificate (HttpRequest::tls_peer_subject / sans):
+//  * A verified client certificate (HttpRequest::client_cert_subject / sans):
 //    the first security.mtls entry whose subject equals the certificate's
 //    subject, or whose san is one of its SANs.
 //  A header credential decides who the caller is; with require_mtls a

@@ -16,8 +16,7 @@ Result<TlsPeer> TlsPeerFromDer(std::string_view der) {
   TlsPeer peer;
   BIO* bio = BIO_new(BIO_s_mem());
   if (bio != nullptr) {
-    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
     char* data = nullptr;
     long n = BIO_get_mem_data(bio, &data);
     if (n > 0) peer.subject.assign(data, static_cast<size_t>(n));

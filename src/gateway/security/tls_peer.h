@@ -1,10 +1,10 @@
-// TlsPeer: the identity strings of a verified client certificate, as the
-// server hands them to authentication (HttpRequest::tls_peer_subject and
-// tls_peer_sans) and the MLLP listener to Authenticator::AuthenticateTlsPeer.
+// TlsPeer: the identity strings of a verified client certificate, in the
+// form the HTTP server puts in HttpRequest::client_cert_subject and
+// client_cert_sans, for listeners that do not go through HttpRequest (the
+// MLLP listener passes them to Authenticator::AuthenticateTlsPeer).
 //
-// The server verifies the chain (OpenSSL, against the configured client CA)
-// during the handshake; this only describes the leaf certificate, so the
-// server (and only the server) includes Beast/OpenSSL and calls
+// The listener verifies the chain (OpenSSL, against the configured client
+// CA) during the handshake; this only describes the leaf certificate:
 //   i2d_X509(SSL_get0_peer_certificate(ssl), ...) -> TlsPeerFromDer(der).
 //
 // Thread-safety: a pure function.
@@ -21,7 +21,9 @@ namespace genogate::gateway {
 
 struct TlsPeer {
   // RFC 2253 form, most significant RDN last: "CN=acme,O=Acme Lab,C=GB"
-  // (OpenSSL XN_FLAG_RFC2253, UTF-8 kept as UTF-8).
+  // (OpenSSL XN_FLAG_RFC2253: special characters backslash-escaped, bytes
+  // above 0x7f as \XX, e.g. "CN=Labor M\C3\BCnchen"), exactly as the
+  // HTTP server fills HttpRequest::client_cert_subject.
   std::string subject;
   // "DNS:<name>", "URI:<uri>", "email:<addr>", "IP:<addr>" (IPv4 dotted,
   // IPv6 in inet_ntop form), in certificate order; other kinds are left out.

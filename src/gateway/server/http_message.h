@@ -34,12 +34,11 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 }  // namespace internal
 
-// The inline namespace gives these types their own linker names:
-// gateway/http/http_client.h declares another genogate::gateway::HttpRequest
-// and HttpResponse (the client's), and without it the two classes' inline
-// member functions (destructors) would be merged by the linker in any
-// binary that uses both (a crash). Code keeps writing gateway::HttpRequest;
-// a file that includes both headers must qualify which one it means.
+// The inline namespace gives these types their own linkage names: the HTTP
+// client (http/http_client.h) has structs with the same names in
+// genogate::gateway, and two different definitions of one name would break
+// the one-definition rule (their implicit destructors would clash at link
+// time). A translation unit still must not include both headers.
 inline namespace server_messages {
 
 struct HttpRequest {
@@ -69,14 +68,14 @@ struct HttpRequest {
   // Set by authentication for a caller with role "lab": the lab id it
   // submits and reads as (gateway/security/access_control.h); else empty.
   std::string caller_lab;
-  // Set by the server on a TLS connection whose client presented a
-  // certificate that verified against the configured client CA (empty
-  // otherwise): the subject in RFC 2253 form ("CN=acme,O=Acme Lab,C=GB")
-  // and the subjectAltNames as "DNS:<name>", "URI:<uri>", "email:<addr>",
-  // "IP:<addr>" (TlsPeerFromDer in gateway/security/tls_peer.h makes both).
-  // Authentication maps them to a caller (security.mtls).
-  std::string tls_peer_subject;
-  std::vector<std::string> tls_peer_sans;
+  // Set by the server: true when the request came over TLS.
+  bool tls = false;
+  // Set by the server for mTLS connections: the verified client
+  // certificate's subject (RFC 2253, e.g. "CN=lab-a,O=Example Lab") and its
+  // subjectAltNames as "DNS:...", "URI:...", "email:...", "IP:...".
+  // Empty when no client certificate was presented.
+  std::string client_cert_subject;
+  std::vector<std::string> client_cert_sans;
 
   // The first header field named `name` (case-insensitive); empty if none.
   std::string_view Header(std::string_view name) const {

@@ -326,24 +326,24 @@ TEST_F(AccessControlTest, OpenRoutesNeedNothingAndIgnoreCredentials) {
 
 TEST_F(AccessControlTest, ClientCertificates) {
   HttpRequest r = Req("POST", "/submissions");
-  r.tls_peer_subject = "CN=lab-b,O=Lab B,C=GB";
+  r.client_cert_subject = "CN=lab-b,O=Lab B,C=GB";
   ASSERT_TRUE(acl_->Check(&r).allowed);
   EXPECT_EQ(r.caller, "lab-b-analyser");
   EXPECT_EQ(r.caller_lab, "lab-b");
 
   HttpRequest san = Req("GET", "/admin/queues");
-  san.tls_peer_subject = "CN=whatever";
-  san.tls_peer_sans = {"DNS:other.test", "DNS:ops.hospital.test"};
+  san.client_cert_subject = "CN=whatever";
+  san.client_cert_sans = {"DNS:other.test", "DNS:ops.hospital.test"};
   ASSERT_TRUE(acl_->Check(&san).allowed);
   EXPECT_EQ(san.caller, "ops-cert");
 
   HttpRequest unmapped = Req("POST", "/submissions");
-  unmapped.tls_peer_subject = "CN=lab-b,O=Lab B,C=US";
+  unmapped.client_cert_subject = "CN=lab-b,O=Lab B,C=US";
   Expect401(acl_->Check(&unmapped), "credentials required");
 
   // A header credential decides who the caller is.
   HttpRequest key = WithKey(Req("POST", "/submissions"), kLabAKey);
-  key.tls_peer_subject = "CN=lab-b,O=Lab B,C=GB";
+  key.client_cert_subject = "CN=lab-b,O=Lab B,C=GB";
   ASSERT_TRUE(acl_->Check(&key).allowed);
   EXPECT_EQ(key.caller_lab, "lab-a");
 }
@@ -355,11 +355,11 @@ TEST_F(AccessControlTest, RequiredMtlsRefusesClientsWithoutCertificates) {
   HttpRequest none = Req("POST", "/submissions");
   Expect401(acl_->Check(&none), "a client certificate is required");
   HttpRequest unmapped = WithKey(Req("POST", "/submissions"), kLabAKey);
-  unmapped.tls_peer_subject = "CN=stranger";
+  unmapped.client_cert_subject = "CN=stranger";
   Expect401(acl_->Check(&unmapped),
             "the client certificate is not mapped to a caller");
   HttpRequest ok = WithKey(Req("POST", "/submissions"), kLabAKey);
-  ok.tls_peer_subject = "CN=lab-b,O=Lab B,C=GB";
+  ok.client_cert_subject = "CN=lab-b,O=Lab B,C=GB";
   ASSERT_TRUE(acl_->Check(&ok).allowed);
   EXPECT_EQ(ok.caller, "lab-a-uploader");
   // Health checks stay open.
@@ -383,7 +383,7 @@ TEST_F(AccessControlTest, LabACannotReadOrSubmitAsLabB) {
 
   // Lab B by certificate, the same way round.
   HttpRequest b = Req("GET", "/submissions/s2");
-  b.tls_peer_subject = "CN=lab-b,O=Lab B,C=GB";
+  b.client_cert_subject = "CN=lab-b,O=Lab B,C=GB";
   ASSERT_TRUE(acl_->Check(&b).allowed);
   EXPECT_TRUE(CanAccessSubmission(b, "lab-b"));
   EXPECT_FALSE(CanAccessSubmission(b, "lab-a"));
@@ -450,12 +450,13 @@ TEST(TlsPeerTest, DescribesACertificateAndMapsIt) {
   EXPECT_EQ(peer->sans, (std::vector<std::string>{
                             "DNS:analyser.labb.test", "URI:urn:lab:b",
                             "email:it@labb.test", "IP:10.1.2.3", "IP:::1"}));
-  // UTF-8 stays UTF-8; RFC 2253 escapes special characters.
+  // RFC 2253 escapes special characters and bytes above 0x7f (as the
+  // server does).
   std::string utf8 =
       testing::SelfSignedDer(*k, "Labor M\xc3\xbcnchen", "A, B+C", "");
   Result<TlsPeer> p2 = TlsPeerFromDer(utf8);
   ASSERT_TRUE(p2.ok());
-  EXPECT_EQ(p2->subject, "CN=Labor M\xc3\xbcnchen,O=A\\, B\\+C,C=GB");
+  EXPECT_EQ(p2->subject, "CN=Labor M\\C3\\BCnchen,O=A\\, B\\+C,C=GB");
   EXPECT_TRUE(p2->sans.empty());
   EXPECT_FALSE(TlsPeerFromDer("not a certificate").ok());
 
