@@ -132,11 +132,16 @@ std::vector<RouteRule> DefaultRouteRules();
 
 class AccessControl {
  public:
-  // `authenticator` may be null: then only open routes are served (every
-  // other route answers 401), which is what loopback-only serving without
-  // configured authentication gets.
+  // `authenticator` null is the unauthenticated local mode, for
+  // `genogate serve` on a loopback address with no authentication
+  // configured (CheckListenAllowed refuses it anywhere else): every request
+  // is allowed as caller "local" with all four roles and no lab id, which
+  // the ownership checks below read as "may act for any lab".
   AccessControl(std::shared_ptr<const Authenticator> authenticator,
                 std::vector<RouteRule> rules);
+
+  // The identity requests get in the unauthenticated local mode.
+  static constexpr std::string_view kLocalCaller = "local";
 
   struct Decision {
     bool allowed = false;
@@ -158,7 +163,10 @@ class AccessControl {
   std::vector<RouteRule> rules_;
 };
 
-// Ownership checks for handlers (after Check filled the request):
+// Ownership checks for handlers (after Check filled the request). An
+// authenticated caller with role "lab" always has a lab id; a "lab" caller
+// without one exists only in the unauthenticated local mode and may act for
+// any lab.
 // A lab caller may submit only under its own lab id; admins never submit.
 bool CanSubmitAs(const HttpRequest& request, std::string_view lab);
 // Admins see every submission; a lab only its own (owner_lab equal to its
@@ -167,7 +175,8 @@ bool CanAccessSubmission(const HttpRequest& request,
                          std::string_view owner_lab);
 // The lab id a submission is made under: `requested` (the `lab` query
 // parameter; empty: the caller's own lab id). kPermissionDenied if the
-// caller is not a lab or `requested` is another lab's id.
+// caller is not a lab or `requested` is another lab's id. (Local mode:
+// `requested` as given, possibly empty.)
 Result<std::string> SubmissionLab(const HttpRequest& request,
                                   std::string_view requested);
 

@@ -159,7 +159,7 @@ JwtIssuerConfig ParseJwt(const YAML::Node& node, const std::string& at) {
       std::string_view authority = std::string_view(j.jwks_url).substr(7);
       authority = authority.substr(0, authority.find_first_of("/?#"));
       Result<std::string> host = ListenHost(authority);
-      local_http = host.ok() && IsLoopbackHost(*host);
+      local_http = host.ok() && IsLoopbackAddress(*host);
     }
     if (!https && !local_http) {
       Fail(node["jwks_url"], at + ".jwks_url",
@@ -404,7 +404,7 @@ bool AuthConfigured(const SecurityConfig& config) {
          !config.mtls.empty();
 }
 
-bool IsLoopbackHost(std::string_view host) {
+bool IsLoopbackAddress(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
@@ -461,7 +461,7 @@ Status CheckListenAllowed(const SecurityConfig& config,
                           std::string_view listen) {
   Result<std::string> host = ListenHost(listen);
   if (!host.ok()) return host.error();
-  if (AuthConfigured(config) || IsLoopbackHost(*host)) return Status::Ok();
+  if (AuthConfigured(config) || IsLoopbackAddress(*host)) return Status::Ok();
   return Error(
       ErrorCode::kFailedPrecondition,
       "refusing to listen on " + std::string(listen) +

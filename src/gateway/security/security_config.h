@@ -140,7 +140,7 @@ bool AuthConfigured(const SecurityConfig& config);
 // names "localhost" and "*.localhost" (RFC 6761). False for everything
 // else, including 0.0.0.0, ::, "" (all interfaces) and other host names
 // (they may resolve to anything).
-bool IsLoopbackHost(std::string_view host);
+bool IsLoopbackAddress(std::string_view host);
 
 // Splits "HOST:PORT" / "[V6]:PORT" / "HOST" into the host part (brackets
 // removed); kInvalidInput for an unbalanced bracket.

@@ -424,18 +424,45 @@ TEST_F(AccessControlTest, UnreachableJwksAnswers503) {
   EXPECT_EQ(d.response.Header("Retry-After"), "5");
 }
 
-TEST(AccessControlNoAuthTest, OnlyOpenRoutesWithoutAnAuthenticator) {
+TEST(AccessControlNoAuthTest, LocalModeAllowsEverythingAsLocal) {
   AccessControl acl(nullptr, DefaultRouteRules());
   HttpRequest health;
   health.method = "GET";
   health.path = "/healthz";
   EXPECT_TRUE(acl.Check(&health).allowed);
+  EXPECT_TRUE(health.caller.empty());
   HttpRequest sub;
   sub.method = "POST";
   sub.path = "/submissions";
-  AccessControl::Decision d = acl.Check(&sub);
-  EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.response.status, 401);
+  sub.caller_lab = "forged";
+  ASSERT_TRUE(acl.Check(&sub).allowed);
+  EXPECT_EQ(sub.caller, "local");
+  EXPECT_EQ(sub.roles,
+            (std::vector<std::string>{"admin", "auditor", "lab", "registry"}));
+  EXPECT_EQ(sub.caller_lab, "");
+  // Acts for any lab.
+  EXPECT_TRUE(CanSubmitAs(sub, "lab-a"));
+  EXPECT_TRUE(CanAccessSubmission(sub, "lab-b"));
+  EXPECT_EQ(*SubmissionLab(sub, "lab-b"), "lab-b");
+  EXPECT_EQ(*SubmissionLab(sub, ""), "");
+}
+
+TEST(AuthenticatorTest, EveryAuthenticatedLabHasALabId) {
+  FakeClock clock;
+  SecurityConfig c;
+  ApiKeyEntry e;
+  e.hash = *HashApiKey(kLabAKey);
+  e.grant = {"uploader", {"lab"}, ""};
+  c.api_keys.push_back(e);
+  EXPECT_EQ(Authenticator::Create(c, &clock, nullptr).error().code(),
+            ErrorCode::kInvalidInput);
+  c.api_keys[0].grant.lab = "lab-a";
+  EXPECT_TRUE(Authenticator::Create(c, &clock, nullptr).ok());
+  MtlsEntry m;
+  m.subject = "CN=x";
+  m.grant = {"x", {"lab", "admin"}, ""};
+  c.mtls.push_back(m);
+  EXPECT_FALSE(Authenticator::Create(c, &clock, nullptr).ok());
 }
 
 TEST(TlsPeerTest, DescribesACertificateAndMapsIt) {

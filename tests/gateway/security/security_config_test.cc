@@ -222,7 +222,7 @@ TEST(LoopbackTest, RecognisesLoopbackAddressesOnly) {
        {"127.0.0.1", "127.1.2.3", "127.255.255.254", "::1", "[::1]",
         "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "[::ffff:127.0.0.2]",
         "localhost", "LOCALHOST", "localhost.", "gateway.localhost"}) {
-    EXPECT_TRUE(IsLoopbackHost(h)) << h;
+    EXPECT_TRUE(IsLoopbackAddress(h)) << h;
   }
   for (const char* h : {"",
                         "0.0.0.0",
@@ -244,7 +244,7 @@ TEST(LoopbackTest, RecognisesLoopbackAddressesOnly) {
                         "[::1",
                         "::1]",
                         "1.2.3.4.5"}) {
-    EXPECT_FALSE(IsLoopbackHost(h)) << h;
+    EXPECT_FALSE(IsLoopbackAddress(h)) << h;
   }
 }
 
