@@ -61,13 +61,13 @@ struct HttpRequest {
   // Filled by the router from the route's pattern, e.g. {"id": "abc"} for
   // "/submissions/{id}".
   std::map<std::string, std::string> path_params;
+  // Set by authentication for a caller with role "lab": the lab id it
+  // submits and reads as (gateway/security/access_control.h); else empty.
+  std::string caller_lab;
   // Set by authentication (empty: anonymous): the caller's identity, e.g. a
   // lab's id, and its roles ("lab", "admin", "auditor", "registry").
   std::string caller;
   std::vector<std::string> roles;
-  // Set by authentication for a caller with role "lab": the lab id it
-  // submits and reads as (gateway/security/access_control.h); else empty.
-  std::string caller_lab;
   // Set by the server: true when the request came over TLS.
   bool tls = false;
   // Set by the server for mTLS connections: the verified client
