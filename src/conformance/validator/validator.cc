@@ -17,6 +17,7 @@
 #include "conformance/terminology/terminology.h"
 #include "conformance/validator/internal.h"
 #include "conformance/validator/plan.h"
+#include "conformance/validator/snapshot.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
@@ -113,6 +114,10 @@ struct Validator::Impl {
   mutable std::mutex mu;
   mutable std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
   mutable std::unordered_map<std::string, std::string> plan_errors;
+  // Snapshots generated for definitions loaded without one (null: failed).
+  mutable std::unordered_map<std::string, std::unique_ptr<fhir::Json>>
+      generated;
+  mutable std::unordered_map<std::string, std::string> generated_errors;
 
   // The compiled plan for a StructureDefinition URL; null if unknown or not
   // compilable (`error` says why).
@@ -137,7 +142,12 @@ struct Validator::Impl {
                    "StructureDefinition") {
       err = "not a StructureDefinition";
     } else {
-      Result<std::unique_ptr<Plan>> p = internal::CompilePlan(*sd);
+      const fhir::JsonValue* def = sd;
+      if (!internal::HasSnapshot(*sd)) def = WithSnapshot(key, &err, 0);
+      Result<std::unique_ptr<Plan>> p =
+          def != nullptr ? internal::CompilePlan(*def)
+                         : Result<std::unique_ptr<Plan>>(
+                               Error(ErrorCode::kInvalidInput, err));
       if (p.ok()) {
         plan = std::move(p).value();
       } else {
@@ -149,6 +159,68 @@ struct Validator::Impl {
     if (!it->second) {
       plan_errors[key] = err;
       if (error) *error = err;
+    }
+    return it->second.get();
+  }
+
+  // The StructureDefinition for `url` with a snapshot: as loaded, or with
+  // one generated from its differential and its base (itself generated if
+  // need be) and kept for the validator's lifetime. Null if unknown or if
+  // generation fails (`error` says why).
+  const fhir::JsonValue* WithSnapshot(std::string_view url, std::string* error,
+                                      int depth) const {
+    std::string key = StripVersion(url);
+    std::string err;
+    const fhir::Json* sd = packages->Find(key, &err);
+    if (sd == nullptr || internal::HasSnapshot(*sd)) {
+      if (sd == nullptr && error) *error = err;
+      return sd;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = generated.find(key);
+      if (it != generated.end()) {
+        if (!it->second && error) *error = generated_errors[key];
+        return it->second.get();
+      }
+    }
+    std::unique_ptr<fhir::Json> out;
+    // A chain of bases or types deeper than this is a cycle.
+    if (depth > 16) {
+      err = "StructureDefinition " + key +
+            ": base definitions or types nested too deeply";
+    } else {
+      std::string base_url;
+      if (auto b = sd->FindMember("baseDefinition");
+          b != sd->MemberEnd() && b->value.IsString())
+        base_url = b->value.GetString();
+      std::string base_err;
+      const fhir::JsonValue* base =
+          base_url.empty() ? nullptr
+                           : WithSnapshot(base_url, &base_err, depth + 1);
+      if (base == nullptr) {
+        err = "StructureDefinition " + key + " has no snapshot, and its base " +
+              (base_url.empty()
+                   ? std::string("is not named")
+                   : base_url + " is not available (" + base_err + ")");
+      } else {
+        internal::SnapshotSource types = [this, depth](std::string_view u) {
+          return WithSnapshot(u, nullptr, depth + 1);
+        };
+        Result<std::unique_ptr<fhir::Json>> g =
+            internal::GenerateSnapshot(*sd, *base, types);
+        if (g.ok()) {
+          out = std::move(g).value();
+        } else {
+          err = g.error().message();
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    auto [it, inserted] = generated.emplace(key, std::move(out));
+    if (!it->second) {
+      if (inserted) generated_errors[key] = err;
+      if (error) *error = generated_errors[key];
     }
     return it->second.get();
   }
