@@ -29,6 +29,20 @@ const fhir::JsonValue* Arr(const fhir::JsonValue& v, const char* key) {
   return &it->value;
 }
 
+// The member `key` of `v` (an object), or null. Looked up through the
+// const interface: clang finds rapidjson's non-const iterator comparisons
+// ambiguous in C++20.
+fhir::JsonValue* Member(fhir::JsonValue& v, std::string_view key) {
+  const fhir::JsonValue& c = v;
+  if (!c.IsObject()) return nullptr;
+  for (auto m = c.MemberBegin(); m != c.MemberEnd(); ++m) {
+    if (std::string_view(m->name.GetString(), m->name.GetStringLength()) ==
+        key)
+      return const_cast<fhir::JsonValue*>(&m->value);
+  }
+  return nullptr;
+}
+
 bool StartsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
 }
@@ -151,9 +165,8 @@ class Generator {
   void SetString(fhir::JsonValue* v, const char* key, const std::string& s) {
     fhir::JsonValue val(s.data(), static_cast<rapidjson::SizeType>(s.size()),
                         alloc_);
-    auto it = v->FindMember(key);
-    if (it != v->MemberEnd()) {
-      it->value = val;
+    if (fhir::JsonValue* old = Member(*v, key)) {
+      *old = val;
     } else {
       v->AddMember(fhir::JsonValue(key, alloc_), val, alloc_);
     }
@@ -278,12 +291,12 @@ class Generator {
 
   // Keeps only type `code` on element `i`.
   void RestrictType(size_t i, const std::string& code) {
-    auto it = elems_[i].v.FindMember("type");
-    if (it == elems_[i].v.MemberEnd() || !it->value.IsArray()) return;
+    fhir::JsonValue* types = Member(elems_[i].v, "type");
+    if (types == nullptr || !types->IsArray()) return;
     fhir::JsonValue kept(rapidjson::kArrayType);
-    for (auto& t : it->value.GetArray())
+    for (auto& t : types->GetArray())
       if (Str(t, "code") == code) kept.PushBack(t, alloc_);
-    if (!kept.Empty()) it->value = kept;
+    if (!kept.Empty()) *types = kept;
   }
 
   // A new slice `new_id` of element `oi`: a copy of the element and its
@@ -324,8 +337,7 @@ class Generator {
     root.RemoveMember("slicing");
     SetString(&root, "sliceName", slice_name);
     // A slice's own minimum is its own business, not the sliced element's.
-    auto mn = root.FindMember("min");
-    if (mn != root.MemberEnd()) mn->value.SetUint(0);
+    if (fhir::JsonValue* mn = Member(root, "min")) mn->SetUint(0);
     // A type slice of a choice ("valueQuantity") has that one type.
     std::string owner_last =
         elems_[oi].path.substr(elems_[oi].path.rfind('.') == std::string::npos
@@ -436,23 +448,26 @@ class Generator {
       std::string_view k(m->name.GetString(), m->name.GetStringLength());
       if (k == "id" || k == "path") continue;
       if (IsFixedOrPattern(k)) {
-        for (auto it = e->MemberBegin(); it != e->MemberEnd();) {
-          std::string_view ek(it->name.GetString(), it->name.GetStringLength());
-          it = IsFixedOrPattern(ek) ? e->EraseMember(it) : it + 1;
+        std::vector<std::string> drop;
+        const fhir::JsonValue& ce = *e;
+        for (auto it = ce.MemberBegin(); it != ce.MemberEnd(); ++it) {
+          std::string ek(it->name.GetString(), it->name.GetStringLength());
+          if (IsFixedOrPattern(ek)) drop.push_back(ek);
         }
+        for (const std::string& name : drop) e->RemoveMember(name.c_str());
       }
       if (k == "constraint" && m->value.IsArray()) {
-        auto have = e->FindMember("constraint");
-        if (have == e->MemberEnd() || !have->value.IsArray()) {
+        fhir::JsonValue* have = Member(*e, "constraint");
+        if (have == nullptr || !have->IsArray()) {
           e->RemoveMember("constraint");
           e->AddMember("constraint", fhir::JsonValue(rapidjson::kArrayType),
                        alloc_);
-          have = e->FindMember("constraint");
+          have = Member(*e, "constraint");
         }
         for (const auto& c : m->value.GetArray()) {
           std::string key = Str(c, "key");
           bool replaced = false;
-          for (auto& old : have->value.GetArray()) {
+          for (auto& old : have->GetArray()) {
             if (!key.empty() && Str(old, "key") == key) {
               old.CopyFrom(c, alloc_);
               replaced = true;
@@ -462,26 +477,26 @@ class Generator {
           if (!replaced) {
             fhir::JsonValue v;
             v.CopyFrom(c, alloc_);
-            have->value.PushBack(v, alloc_);
+            have->PushBack(v, alloc_);
           }
         }
         continue;
       }
       if (k == "slicing" && m->value.IsObject()) {
-        auto have = e->FindMember("slicing");
-        if (have != e->MemberEnd() && have->value.IsObject()) {
+        fhir::JsonValue* have = Member(*e, "slicing");
+        if (have != nullptr && have->IsObject()) {
           // Merged member by member: a differential may change only the
           // rules and keep the base's discriminators.
           for (auto sm = m->value.MemberBegin(); sm != m->value.MemberEnd();
                ++sm) {
             fhir::JsonValue v;
             v.CopyFrom(sm->value, alloc_);
-            auto old = have->value.FindMember(sm->name);
-            if (old != have->value.MemberEnd()) {
-              old->value = v;
+            std::string_view name(sm->name.GetString(),
+                                  sm->name.GetStringLength());
+            if (fhir::JsonValue* old = Member(*have, name)) {
+              *old = v;
             } else {
-              have->value.AddMember(fhir::JsonValue(sm->name, alloc_), v,
-                                    alloc_);
+              have->AddMember(fhir::JsonValue(sm->name, alloc_), v, alloc_);
             }
           }
           continue;
@@ -489,9 +504,8 @@ class Generator {
       }
       fhir::JsonValue v;
       v.CopyFrom(m->value, alloc_);
-      auto old = e->FindMember(m->name);
-      if (old != e->MemberEnd()) {
-        old->value = v;
+      if (fhir::JsonValue* old = Member(*e, k)) {
+        *old = v;
       } else {
         e->AddMember(fhir::JsonValue(m->name, alloc_), v, alloc_);
       }
