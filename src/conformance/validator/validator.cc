@@ -323,18 +323,6 @@ class Loc {
 
 class PairSet {
  public:
-  // Sizes the table for `n` entries up front (no rehashing while it fills).
-  void Reserve(size_t n) {
-    size_t want = 64;
-    while (want * 3 < n * 4) want *= 2;
-    if (want <= slots_.size()) return;
-    std::vector<Slot> old(want);
-    old.swap(slots_);
-    size_ = 0;
-    for (const Slot& s : old)
-      if (s.a != nullptr) Put(s.a, s.b);
-  }
-
   // Adds (a, b); false if it was there already. `a` must not be null.
   bool Insert(const void* a, const void* b) {
     if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
@@ -594,18 +582,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
 
   // ---- entry points -----------------------------------------------------
   void ValidateRoot(const std::string& loc) {
-    // Every typed node gets a (node, type plan) and a once-per-node entry:
-    // sizing the sets for them up front saves rehashing them as they grow.
-    size_t nodes = CountNodes(root_);
-    done_.Reserve(nodes + nodes / 4);
-    checked_.Reserve(nodes);
     ValidateResource(root_, Loc::Root(loc), nullptr, true);
-  }
-
-  static size_t CountNodes(const fhir::Node& n) {
-    size_t count = 1;
-    for (const fhir::Node& c : n.children()) count += CountNodes(c);
-    return count;
   }
 
   bool Conforms(const fhir::Node& resource, const Plan& plan) {
