@@ -14,7 +14,9 @@ void AddDefinitionOptions(CLI::App* app, DefinitionOptions* options) {
   app->add_option(
          "--package", options->packages,
          "Extra FHIR package directory (npm-format package or a folder of "
-         "conformance resources); repeatable")
+         "conformance resources in JSON or XML; profiles without a snapshot "
+         "get "
+         "one generated); repeatable")
       ->type_name("DIR");
   app->add_option("--package-cache", options->package_cache,
                   "Where the pinned FHIR packages are (default: "

@@ -57,7 +57,8 @@ class Builder
     }
     Node* n = f.node;
     if (members == 0) {
-      Structure(*n, "empty-object", "JSON objects must not be empty in FHIR");
+      Structure(*n, "empty-object", "JSON objects must not be empty in FHIR",
+                PathOf(*n));
     }
     bool underscores = f.has_underscore;
     frames_.pop_back();
@@ -150,7 +151,8 @@ class Builder
     if (top.skip) return true;
     if (!top.array) {
       Issue(at, "structure", "null-value",
-            "'" + top.key + "' is null; FHIR JSON omits empty elements");
+            "'" + top.key + "' is null; FHIR JSON omits empty elements",
+            PathOf(*top.node) + "." + top.key);
       return true;
     }
     // A placeholder that a `_name` array entry may fill.
@@ -219,44 +221,92 @@ class Builder
     return true;
   }
 
-  void Issue(size_t at, const char* type, const char* code, std::string msg) {
+  void Issue(size_t at, const char* type, const char* code, std::string msg,
+             std::string location = {}) {
     genogate::Issue i;
     i.severity = Severity::kError;
     i.type = type;
     i.code = code;
     i.message = std::move(msg);
+    i.location = std::move(location);
     lines_.At(at, &i.line, &i.column);
     doc_->issues.Add(std::move(i));
   }
 
-  void Structure(const Node& n, const char* code, std::string msg) {
+  void Structure(const Node& n, const char* code, std::string msg,
+                 std::string location = {}) {
     genogate::Issue i;
     i.severity = Severity::kError;
     i.type = "structure";
     i.code = code;
     i.message = std::move(msg);
+    i.location = std::move(location);
     i.line = n.line();
     i.column = n.column();
     doc_->issues.Add(std::move(i));
   }
 
+  // The FHIRPath location of `n` (its ancestors are the open frames, or it
+  // is the innermost open object), with indices for JSON array entries.
+  std::string PathOf(const Node& n) const {
+    std::vector<const Node*> chain;
+    for (const Frame& f : frames_)
+      if (!f.skip && !f.array && f.node != nullptr) chain.push_back(f.node);
+    if (chain.empty() || chain.back() != &n) chain.push_back(&n);
+    std::string out;
+    for (size_t i = 0; i < chain.size(); ++i) {
+      if (i == 0) {
+        out = chain[0]->resource_type().empty() ? chain[0]->name()
+                                                : chain[0]->resource_type();
+        continue;
+      }
+      out += '.';
+      out += ChildStep(*chain[i - 1], *chain[i]);
+    }
+    return out;
+  }
+
+  // "name" or "name[i]" for `c`, a child of `parent`; a `_name` entry is
+  // named as its primitive.
+  static std::string ChildStep(const Node& parent, const Node& c) {
+    std::string name = c.name();
+    if (name.size() > 1 && name[0] == '_') name.erase(0, 1);
+    if (!c.array_hint()) return name;
+    size_t idx = 0;
+    for (const Node& s : parent.children()) {
+      if (&s == &c) break;
+      if (s.name() == c.name()) ++idx;
+    }
+    return name + "[" + std::to_string(idx) + "]";
+  }
+
   // Merges `_name` entries into their primitives and checks duplicates.
   void Finish(Node& n, bool underscores) {
     std::vector<Node>& kids = n.mutable_children();
+    // Locations are worked out only when there is something to report.
+    std::string path;
+    auto at = [&](const Node& c, bool indexed) {
+      if (path.empty()) path = PathOf(n);
+      std::string name = c.name();
+      if (name.size() > 1 && name[0] == '_') name.erase(0, 1);
+      return path + "." + (indexed ? ChildStep(n, c) : name);
+    };
     // Duplicate keys: a name whose entries are not one contiguous run, or a
     // run of non-array entries longer than one.
     for (size_t i = 0; i < kids.size(); ++i) {
       if (i > 0 && kids[i].name() == kids[i - 1].name()) {
         if (!kids[i].array_hint()) {
           Structure(kids[i], "duplicate-key",
-                    "duplicate JSON property '" + kids[i].name() + "'");
+                    "duplicate JSON property '" + kids[i].name() + "'",
+                    at(kids[i], false));
         }
         continue;
       }
       for (size_t j = 0; j < i; ++j) {
         if (kids[j].name() == kids[i].name()) {
           Structure(kids[i], "duplicate-key",
-                    "duplicate JSON property '" + kids[i].name() + "'");
+                    "duplicate JSON property '" + kids[i].name() + "'",
+                    at(kids[i], false));
           break;
         }
       }
@@ -277,7 +327,8 @@ class Builder
           if (kids[j].has_value()) {
             Structure(kids[j], "underscore-value",
                       "'" + uname +
-                          "' must be an object with id/extension, not a value");
+                          "' must be an object with id/extension, not a value",
+                      at(kids[j], true));
           }
         }
         if (b.empty()) {
@@ -290,7 +341,8 @@ class Builder
           Structure(kids[u[0]], "underscore-alignment",
                     "'" + uname + "' has " + std::to_string(u.size()) +
                         " entries but '" + base + "' has " +
-                        std::to_string(b.size()));
+                        std::to_string(b.size()),
+                    at(kids[u[0]], false));
         }
         for (size_t k = 0; k < u.size() && k < b.size(); ++k) {
           Node& from = kids[u[k]];
@@ -311,7 +363,8 @@ class Builder
       if (c.array_hint() && !c.has_value() && c.children().empty()) {
         Structure(c, "null-value",
                   "'" + c.name() + "' has a null entry with no matching '_" +
-                      c.name() + "' extension");
+                      c.name() + "' extension",
+                  at(c, true));
       }
     }
   }

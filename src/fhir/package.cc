@@ -1,6 +1,7 @@
 #include "fhir/package.h"
 
 #include <dirent.h>
+#include <libxml/xmlreader.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -11,6 +12,8 @@
 
 #include "base/file.h"
 #include "default_packages.inc"
+#include "fhir/codec.h"
+#include "fhir/schema.h"
 
 namespace genogate::fhir {
 namespace {
@@ -52,15 +55,19 @@ int64_t Fingerprint(const std::string& dir,
   return static_cast<int64_t>(h & 0x7fffffffffffffffull);
 }
 
-std::vector<std::string> ListJsonFiles(const std::string& dir) {
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() > suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> ListResourceFiles(const std::string& dir) {
   std::vector<std::string> out;
   DIR* d = ::opendir(dir.c_str());
   if (!d) return out;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name.empty() || name[0] == '.') continue;
-    if (name.size() < 6 || name.compare(name.size() - 5, 5, ".json") != 0)
-      continue;
+    if (!EndsWith(name, ".json") && !EndsWith(name, ".xml")) continue;
     if (name == "package.json") continue;
     out.push_back(name);
   }
@@ -69,10 +76,70 @@ std::vector<std::string> ListJsonFiles(const std::string& dir) {
   return out;
 }
 
+// Reads the interesting top-level fields of one FHIR XML resource: the
+// root element's name and the `value` of its id, url, version, kind, type
+// and derivation children. False if it is not FHIR XML or has a DOCTYPE.
+bool ScanXml(const std::string& text, ResourceEntry* entry) {
+  xmlTextReaderPtr r = xmlReaderForMemory(
+      text.data(), static_cast<int>(text.size()), nullptr, nullptr,
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (r == nullptr) return false;
+  static constexpr char kFhirNs[] = "http://hl7.org/fhir";
+  bool ok = false;
+  int ret = xmlTextReaderRead(r);
+  while (ret == 1) {
+    int type = xmlTextReaderNodeType(r);
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+      ok = false;
+      break;
+    }
+    if (type != XML_READER_TYPE_ELEMENT) {
+      ret = xmlTextReaderRead(r);
+      continue;
+    }
+    int depth = xmlTextReaderDepth(r);
+    const xmlChar* ns = xmlTextReaderConstNamespaceUri(r);
+    const char* name =
+        reinterpret_cast<const char*>(xmlTextReaderConstLocalName(r));
+    if (ns == nullptr ||
+        std::string_view(reinterpret_cast<const char*>(ns)) != kFhirNs ||
+        name == nullptr) {
+      break;
+    }
+    if (depth == 0) {
+      entry->resource_type = name;
+      ok = true;
+      ret = xmlTextReaderRead(r);
+      continue;
+    }
+    std::string_view n(name);
+    std::string* field = n == "id"           ? &entry->id
+                         : n == "url"        ? &entry->url
+                         : n == "version"    ? &entry->version
+                         : n == "kind"       ? &entry->kind
+                         : n == "type"       ? &entry->type
+                         : n == "derivation" ? &entry->derivation
+                                             : nullptr;
+    if (field != nullptr) {
+      xmlChar* v = xmlTextReaderGetAttribute(r, BAD_CAST "value");
+      if (v != nullptr) {
+        *field = reinterpret_cast<const char*>(v);
+        xmlFree(v);
+      }
+    }
+    // The children of top-level elements are of no interest.
+    ret = xmlTextReaderNext(r);
+  }
+  if (ret < 0) ok = false;
+  xmlFreeTextReader(r);
+  return ok && !entry->resource_type.empty();
+}
+
 // Reads the interesting top-level fields of one resource file.
 bool ScanFile(const std::string& path, ResourceEntry* entry) {
   Result<std::string> text = ReadFile(path, kMaxDefinitionBytes);
   if (!text.ok()) return false;
+  if (EndsWith(path, ".xml")) return ScanXml(*text, entry);
   Json doc;
   doc.Parse(text->data(), text->size());
   if (doc.HasParseError() || !doc.IsObject()) return false;
@@ -88,6 +155,8 @@ bool ScanFile(const std::string& path, ResourceEntry* entry) {
 }
 
 }  // namespace
+
+PackageSet::~PackageSet() = default;
 
 Result<std::unique_ptr<PackageSet>> PackageSet::Open(
     const std::vector<std::string>& dirs) {
@@ -162,7 +231,7 @@ Status PackageSet::AddDirectory(const std::string& input_dir) {
 
   // Use the stored index when it matches the directory; else scan and store.
   const std::string index_path = dir + "/" + kIndexFile;
-  const std::vector<std::string> files = ListJsonFiles(dir);
+  const std::vector<std::string> files = ListResourceFiles(dir);
   const int64_t fingerprint = Fingerprint(dir, files);
   std::vector<ResourceEntry> found;
   bool have_index = false;
@@ -282,6 +351,29 @@ const Json* PackageSet::Load(const ResourceEntry& entry,
   if (!text.ok()) {
     if (error) *error = text.error().message();
     return nullptr;
+  }
+  if (EndsWith(entry.file, ".xml")) {
+    // FHIR XML needs the type definitions to tell arrays and value types;
+    // the resource becomes FHIR JSON like every other.
+    std::call_once(xml_schema_once_,
+                   [this] { xml_schema_ = std::make_unique<Schema>(this); });
+    Result<Document> xml = ParseXml(*text, *xml_schema_);
+    if (!xml.ok()) {
+      if (error) *error = entry.file + ": " + xml.error().message();
+      return nullptr;
+    }
+    for (const Issue& i : xml->issues.issues()) {
+      if (i.severity != Severity::kError && i.severity != Severity::kFatal)
+        continue;
+      if (error) *error = entry.file + ": " + i.location + ": " + i.message;
+      return nullptr;
+    }
+    Result<std::string> json = WriteJson(xml->root);
+    if (!json.ok()) {
+      if (error) *error = entry.file + ": " + json.error().message();
+      return nullptr;
+    }
+    text = std::move(json);
   }
   auto doc = std::make_unique<Json>();
   doc->Parse<rapidjson::kParseFullPrecisionFlag>(text->data(), text->size());

@@ -2,11 +2,14 @@
 //
 // A package directory is either an npm FHIR package (`package/package.json`
 // beside its resources; pass the `package` folder or its parent) or a plain
-// folder of conformance resources in JSON. Opening a set reads each
-// directory's `.index.json` (the FHIR package index; built by scanning and
-// written back when missing and the folder is writable) and indexes the
-// resources by canonical URL and version. A resource's JSON is parsed only
-// when it is first asked for, so start-up reads only the indexes.
+// folder of conformance resources in FHIR JSON or FHIR XML (`*.json`,
+// `*.xml`). Opening a set reads each directory's `.genogate-index.json`
+// (built by scanning and written back when missing or stale and the folder
+// is writable) and indexes the resources by canonical URL and version. A
+// resource is parsed only when it is first asked for, so start-up reads
+// only the indexes. An XML resource is read with the R4 base definitions of
+// the set (which must come from JSON packages) and handed out as FHIR JSON
+// like every other; a DOCTYPE makes an XML file unreadable.
 //
 // Thread-safety: after Open, all methods are safe to call concurrently.
 #ifndef GENOGATE_FHIR_PACKAGE_H_
@@ -24,6 +27,8 @@
 #include "base/result.h"
 
 namespace genogate::fhir {
+
+class Schema;
 
 // A conformance resource as parsed JSON. RapidJSON's DOM is used for
 // definitions (not the element model) because definitions are read by code,
@@ -52,6 +57,8 @@ struct ResourceEntry {
 
 class PackageSet {
  public:
+  ~PackageSet();
+
   // Opens the given package directories (later ones win on a URL clash of
   // the same version). Fails with kNotFound for a missing directory and
   // kInvalidInput for an unreadable index.
@@ -95,6 +102,9 @@ class PackageSet {
   std::unordered_map<std::string, std::vector<size_t>> by_url_;
   mutable std::mutex mu_;
   mutable std::unordered_map<size_t, std::unique_ptr<Json>> loaded_;
+  // Types XML resources, built on the first XML resource loaded.
+  mutable std::once_flag xml_schema_once_;
+  mutable std::unique_ptr<Schema> xml_schema_;
 };
 
 }  // namespace genogate::fhir

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "conformance/terminology/terminology.h"
 #include "conformance/validator/internal.h"
 #include "conformance/validator/plan.h"
+#include "conformance/validator/snapshot.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
@@ -113,6 +115,10 @@ struct Validator::Impl {
   mutable std::mutex mu;
   mutable std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
   mutable std::unordered_map<std::string, std::string> plan_errors;
+  // Snapshots generated for definitions loaded without one (null: failed).
+  mutable std::unordered_map<std::string, std::unique_ptr<fhir::Json>>
+      generated;
+  mutable std::unordered_map<std::string, std::string> generated_errors;
 
   // The compiled plan for a StructureDefinition URL; null if unknown or not
   // compilable (`error` says why).
@@ -137,7 +143,12 @@ struct Validator::Impl {
                    "StructureDefinition") {
       err = "not a StructureDefinition";
     } else {
-      Result<std::unique_ptr<Plan>> p = internal::CompilePlan(*sd);
+      const fhir::JsonValue* def = sd;
+      if (!internal::HasSnapshot(*sd)) def = WithSnapshot(key, &err, 0);
+      Result<std::unique_ptr<Plan>> p =
+          def != nullptr ? internal::CompilePlan(*def)
+                         : Result<std::unique_ptr<Plan>>(
+                               Error(ErrorCode::kInvalidInput, err));
       if (p.ok()) {
         plan = std::move(p).value();
       } else {
@@ -149,6 +160,68 @@ struct Validator::Impl {
     if (!it->second) {
       plan_errors[key] = err;
       if (error) *error = err;
+    }
+    return it->second.get();
+  }
+
+  // The StructureDefinition for `url` with a snapshot: as loaded, or with
+  // one generated from its differential and its base (itself generated if
+  // need be) and kept for the validator's lifetime. Null if unknown or if
+  // generation fails (`error` says why).
+  const fhir::JsonValue* WithSnapshot(std::string_view url, std::string* error,
+                                      int depth) const {
+    std::string key = StripVersion(url);
+    std::string err;
+    const fhir::Json* sd = packages->Find(key, &err);
+    if (sd == nullptr || internal::HasSnapshot(*sd)) {
+      if (sd == nullptr && error) *error = err;
+      return sd;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = generated.find(key);
+      if (it != generated.end()) {
+        if (!it->second && error) *error = generated_errors[key];
+        return it->second.get();
+      }
+    }
+    std::unique_ptr<fhir::Json> out;
+    // A chain of bases or types deeper than this is a cycle.
+    if (depth > 16) {
+      err = "StructureDefinition " + key +
+            ": base definitions or types nested too deeply";
+    } else {
+      std::string base_url;
+      if (auto b = sd->FindMember("baseDefinition");
+          b != sd->MemberEnd() && b->value.IsString())
+        base_url = b->value.GetString();
+      std::string base_err;
+      const fhir::JsonValue* base =
+          base_url.empty() ? nullptr
+                           : WithSnapshot(base_url, &base_err, depth + 1);
+      if (base == nullptr) {
+        err = "StructureDefinition " + key + " has no snapshot, and its base " +
+              (base_url.empty()
+                   ? std::string("is not named")
+                   : base_url + " is not available (" + base_err + ")");
+      } else {
+        internal::SnapshotSource types = [this, depth](std::string_view u) {
+          return WithSnapshot(u, nullptr, depth + 1);
+        };
+        Result<std::unique_ptr<fhir::Json>> g =
+            internal::GenerateSnapshot(*sd, *base, types);
+        if (g.ok()) {
+          out = std::move(g).value();
+        } else {
+          err = g.error().message();
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    auto [it, inserted] = generated.emplace(key, std::move(out));
+    if (!it->second) {
+      if (inserted) generated_errors[key] = err;
+      if (error) *error = generated_errors[key];
     }
     return it->second.get();
   }
@@ -771,16 +844,43 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                         const std::vector<const ElemDef*>& defs,
                         const Loc& loc) {
     const Plan& plan = *plan_;
-    std::unordered_map<std::string_view, std::vector<const fhir::Node*>> groups;
+    // The typed children ordered by name (document order within a name), so
+    // each definition finds its run by binary search; the buffer is reused
+    // per nesting level, so there is no hash map and no allocation per
+    // element.
+    if (kids_depth_ == kids_bufs_.size()) kids_bufs_.emplace_back();
+    std::vector<const fhir::Node*>& kids = kids_bufs_[kids_depth_++];
+    kids.clear();
     for (const fhir::Node& c : node.children())
-      if (c.type() != nullptr || c.is_resource())
-        groups[c.name()].push_back(&c);
+      if (c.type() != nullptr || c.is_resource()) kids.push_back(&c);
+    auto by_name = [](const fhir::Node* a, const fhir::Node* b) {
+      return a->name() < b->name();
+    };
+    if (kids.size() <= 32) {
+      // Insertion sort: same-name siblings are normally adjacent already.
+      for (size_t i = 1; i < kids.size(); ++i)
+        for (size_t j = i; j > 0 && by_name(kids[j], kids[j - 1]); --j)
+          std::swap(kids[j], kids[j - 1]);
+    } else {
+      // Large nodes (the R4 ImplementationGuide example has 40,000
+      // children with interleaved names): n log n.
+      std::stable_sort(kids.begin(), kids.end(), by_name);
+    }
     const bool primitive =
         node.type() != nullptr && node.type()->is_primitive();
+    struct ByName {
+      bool operator()(const fhir::Node* a, std::string_view b) const {
+        return std::string_view(a->name()) < b;
+      }
+      bool operator()(std::string_view a, const fhir::Node* b) const {
+        return a < std::string_view(b->name());
+      }
+    };
     for (const ElemDef* def : defs) {
       if (primitive && def->name == "value") continue;  // the node's value
-      auto it = groups.find(def->name);
-      size_t n = it == groups.end() ? 0 : it->second.size();
+      auto [lo, hi] = std::equal_range(kids.begin(), kids.end(),
+                                       std::string_view(def->name), ByName{});
+      size_t n = static_cast<size_t>(hi - lo);
       if (n < def->min) {
         Add(Severity::kError, "required", "cardinality-min",
             def->path + ": minimum required = " + std::to_string(def->min) +
@@ -791,7 +891,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       std::vector<Placed> placed;
       placed.reserve(n);
       for (size_t i = 0; i < n; ++i) {
-        const fhir::Node* c = it->second[i];
+        const fhir::Node* c = lo[static_cast<std::ptrdiff_t>(i)];
         bool array = c->def() ? c->def()->is_array : def->max > 1;
         placed.push_back(
             {c, Loc::Child(loc, c->name(), array ? static_cast<int>(i) : -1)});
@@ -811,6 +911,7 @@ class Run : public fhirpath::Services, public internal::IssueSink {
         }
       }
     }
+    --kids_depth_;
   }
 
   bool DiscMatch(const ElemDef& slice, size_t k, const Discriminator& d,
@@ -1562,6 +1663,10 @@ class Run : public fhirpath::Services, public internal::IssueSink {
   // profile check; kNoCall if none.
   int max_call_ = kNoCall;
   std::unordered_set<std::string> seen_;
+  // ValidateChildren's name-ordered children, one buffer per nesting level
+  // (a deque: a buffer must not move while an outer level uses it).
+  std::deque<std::vector<const fhir::Node*>> kids_bufs_;
+  size_t kids_depth_ = 0;
   PairSet done_;       // (node, plan) validated
   PairSet evaluated_;  // (node, Constraint::key_id) checked
   PairSet checked_;    // (node, null): the once-per-node checks done

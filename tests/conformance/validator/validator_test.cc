@@ -98,6 +98,42 @@ class ValidatorTest : public ::testing::Test {
                    "\"final\",");
       std::ofstream(tmp_ / "StructureDefinition-closed-variant.json") << sd;
     }
+    // A profile with only a differential (its snapshot is generated) that
+    // uses the discriminator kinds and rules the IG does not: pattern with
+    // re-slicing, exists with openAtEnd, and type.
+    std::ofstream(tmp_ / "StructureDefinition-slicing-variant.json")
+        << R"({"resourceType":"StructureDefinition","id":"slicing-variant",
+  "url":"http://example.org/StructureDefinition/slicing-variant",
+  "name":"SlicingVariant","status":"draft","kind":"resource",
+  "abstract":false,"type":"Observation","derivation":"constraint",
+  "baseDefinition":"http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant",
+  "differential":{"element":[
+  {"id":"Observation","path":"Observation"},
+  {"id":"Observation.performer","path":"Observation.performer",
+   "slicing":{"discriminator":[{"type":"exists","path":"display"}],
+              "rules":"openAtEnd"}},
+  {"id":"Observation.performer:named","path":"Observation.performer",
+   "sliceName":"named","min":0,"max":"*"},
+  {"id":"Observation.performer:named.display",
+   "path":"Observation.performer.display","min":1},
+  {"id":"Observation.effective[x]","path":"Observation.effective[x]",
+   "slicing":{"discriminator":[{"type":"type","path":"$this"}],
+              "rules":"closed"}},
+  {"id":"Observation.effective[x]:effectiveDateTime",
+   "path":"Observation.effective[x]","sliceName":"effectiveDateTime",
+   "min":0,"max":"1","type":[{"code":"dateTime"}]},
+  {"id":"Observation.component:genomic-source-class",
+   "path":"Observation.component","sliceName":"genomic-source-class",
+   "slicing":{"discriminator":[{"type":"pattern","path":"value"}],
+              "rules":"closed"}},
+  {"id":"Observation.component:genomic-source-class/somatic",
+   "path":"Observation.component","sliceName":"genomic-source-class/somatic",
+   "min":0,"max":"1"},
+  {"id":"Observation.component:genomic-source-class/somatic.value[x]",
+   "path":"Observation.component.value[x]",
+   "patternCodeableConcept":{"coding":[{"system":"http://loinc.org",
+                                        "code":"LA6684-0"}]}}
+  ]}})";
     dirs.push_back(tmp_.string());
     auto set = fhir::PackageSet::Open(dirs);
     ASSERT_TRUE(set.ok()) << set.error().message();
@@ -476,6 +512,167 @@ TEST_F(ValidatorTest, OrderedSlicingChecksOrder) {
   // coding-change-type (48019-4) is defined before variation-code
   // (81252-9), which the example lists first.
   Expect(Check(IgExample(kEgfr), o), "slice-order", "Observation.component[2]");
+}
+
+// ---- slicing the IG does not use, from a differential-only profile --------
+
+constexpr char kSlicingVariant[] =
+    "http://example.org/StructureDefinition/slicing-variant";
+
+TEST_F(ValidatorTest, SlicingVariantBaselineIsClean) {
+  ValidationOptions o;
+  o.profiles = {kSlicingVariant};
+  IssueList issues = Check(IgExample(kEgfr), o);
+  EXPECT_FALSE(issues.HasErrors()) << issues.ToText();
+}
+
+TEST_F(ValidatorTest, ReslicingWithPatternDiscriminator) {
+  // genomic-source-class is re-sliced by a pattern on its value, closed:
+  // Somatic matches the re-slice, Germline matches none.
+  ValidationOptions o;
+  o.profiles = {kSlicingVariant};
+  IssueList issues = Check(
+      Replace(IgExample(kEgfr), "\"code\":\"LA6684-0\",\"display\":\"Somatic\"",
+              "\"code\":\"LA6683-2\",\"display\":\"Germline\""),
+      o);
+  Expect(issues, "slice-closed", "Observation.component[6]");
+}
+
+TEST_F(ValidatorTest, ExistsDiscriminatorWithOpenAtEnd) {
+  // performer[0] has no display (matches no slice); a performer with a
+  // display after it matches "named", which openAtEnd forbids.
+  ValidationOptions o;
+  o.profiles = {kSlicingVariant};
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr),
+                    "\"performer\":[{\"reference\":\"Practitioner/"
+                    "pathologistPractitioner\"}]",
+                    "\"performer\":[{\"reference\":\"Practitioner/"
+                    "pathologistPractitioner\"},{\"reference\":\"Practitioner/"
+                    "pathologistPractitioner\",\"display\":\"Dr Dolin\"}]"),
+            o);
+  Expect(issues, "slice-open-at-end", "Observation.performer[1]");
+}
+
+TEST_F(ValidatorTest, TypeDiscriminatorClosed) {
+  ValidationOptions o;
+  o.profiles = {kSlicingVariant};
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr), "\"effectiveDateTime\":\"2023-02-01\"",
+                    "\"effectivePeriod\":{\"start\":\"2023-02-01\"}"),
+            o);
+  Expect(issues, "slice-closed", "Observation.effective");
+}
+
+TEST_F(ValidatorTest, ChromosomeBindingToShippedLoincList) {
+  // LL2938-0 (human chromosomes) is required on the chromosome identifier:
+  // a chromosome code is fine, another LOINC answer is an error.
+  const std::string chr = Component(
+      "48000-4",
+      "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://loinc.org\","
+      "\"code\":\"LA21262-3\",\"display\":\"Chromosome 9\"}]}");
+  IssueList ok = Check(EgfrWithFirstComponent(chr));
+  EXPECT_FALSE(ok.HasErrors()) << ok.ToText();
+  IssueList bad =
+      Check(EgfrWithFirstComponent(Replace(chr, "LA21262-3", "LA6684-0")));
+  Expect(bad, "binding-required", "Observation.component[0].value");
+}
+
+// ---- structure
+// ---------------------------------------------------------------
+
+TEST_F(ValidatorTest, UnknownElement) {
+  IssueList issues = Check(Replace(IgExample(kEgfr), "\"status\":\"final\",",
+                                   "\"status\":\"final\",\"colour\":\"red\","));
+  Expect(issues, "unknown-element", "Observation.colour");
+}
+
+TEST_F(ValidatorTest, WrongJsonType) {
+  IssueList issues = Check(
+      Replace(IgExample(kEgfr), "\"value\":0.066", "\"value\":\"0.066\""));
+  Expect(issues, "wrong-json-type", "Observation.component[7].value.value");
+}
+
+TEST_F(ValidatorTest, UnderscoreElementMisaligned) {
+  // One meta.profile, two entries in _profile.
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr), "\"meta\":{",
+                    "\"meta\":{\"_profile\":[{\"id\":\"a\"},{\"id\":\"b\"}],"));
+  Expect(issues, "underscore-alignment", "Observation.meta.profile");
+}
+
+TEST_F(ValidatorTest, UnknownResourceType) {
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr), "\"resourceType\":\"Observation\"",
+                    "\"resourceType\":\"Observashun\""));
+  EXPECT_TRUE(issues.HasErrors()) << issues.ToText();
+  Expect(issues, "unknown-resource-type", "Observashun");
+}
+
+// ---- primitive formats
+// ---------------------------------------------------------
+
+TEST_F(ValidatorTest, InstantNeedsATimeZone) {
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr), "\"meta\":{",
+                    "\"meta\":{\"lastUpdated\":\"2023-02-01T10:00:00\","));
+  Expect(issues, "primitive-format", "Observation.meta.lastUpdated");
+}
+
+TEST_F(ValidatorTest, TimeOutOfRange) {
+  IssueList issues = Check(EgfrWithFirstComponent(
+      Component("12345-6", "\"valueTime\":\"25:00:00\"")));
+  Expect(issues, "primitive-format", "Observation.component[0].value");
+}
+
+TEST_F(ValidatorTest, CodeWithLeadingSpace) {
+  IssueList issues = Check(Replace(IgExample(kEgfr), "\"status\":\"final\"",
+                                   "\"status\":\" final\""));
+  Expect(issues, "primitive-format", "Observation.status");
+}
+
+TEST_F(ValidatorTest, UriWithSpace) {
+  IssueList issues =
+      Check(Replace(IgExample(kEgfr), "\"system\":\"http://varnomen.hgvs.org\"",
+                    "\"system\":\"http://varnomen hgvs.org\""));
+  Expect(issues, "primitive-format",
+         "Observation.component[1].value.coding[0].system");
+}
+
+TEST_F(ValidatorTest, DecimalFormatInXml) {
+  // JSON cannot carry a malformed number; XML can.
+  Result<fhir::Document> doc = fhir::ParseJson(IgExample(kEgfr), schema_);
+  ASSERT_TRUE(doc.ok());
+  Result<std::string> xml = fhir::WriteXml(doc->root);
+  ASSERT_TRUE(xml.ok());
+  IssueList issues = Check(
+      Replace(*xml, "<value value=\"0.066\"/>", "<value value=\"0.0.66\"/>"));
+  Expect(issues, "primitive-format", "Observation.component[7].value.value");
+}
+
+TEST_F(ValidatorTest, Base64Format) {
+  IssueList issues = Check(Replace(
+      IgExample(kEgfr), "\"status\":\"final\",",
+      "\"status\":\"final\",\"contained\":[{\"resourceType\":\"Binary\","
+      "\"id\":\"b\",\"contentType\":\"text/plain\",\"data\":\"not "
+      "base64!\"}],"));
+  Expect(issues, "primitive-format", "Observation.contained[0].data");
+}
+
+// ---- target profiles
+// -----------------------------------------------------------
+
+TEST_F(ValidatorTest, ReferenceTargetProfileInsideBundle) {
+  // The medication recommendation's reasonReference must be a therapeutic
+  // implication; point it at the genotype Observation instead.
+  std::string text = Replace(IgExample("Bundle-bundle-pgxexample.json"),
+                             "\"reasonReference\":{\"reference\":\"Observation/"
+                             "med-impact-pgx-example\"",
+                             "\"reasonReference\":{\"reference\":\"Observation/"
+                             "genotype-pgx-example\"");
+  IssueList issues = Check(text);
+  Expect(issues, "reference-target-profile",
+         "Bundle.entry[13].resource.reasonReference");
 }
 
 TEST_F(ValidatorTest, UnknownDeclaredProfileIsAWarning) {
