@@ -7,6 +7,8 @@
 // datatype constraints (Quantity, Reference, Period, Narrative, Extension,
 // Element ele-1, ...) on each node of that type, with %resource the nearest
 // resource and %rootResource its container for a contained resource.
+// CI evaluates a deterministic sample that still covers every (constraint,
+// node type) pair at least once (see kSampleEvery below).
 // FHIRPath.js (the pinned npm package in this folder, R4 model) is given
 // the same node, found by navigating the same location with its model, and
 // the same %resource / %rootResource. The results must be equal, except for
