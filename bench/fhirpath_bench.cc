@@ -1,12 +1,17 @@
-// FHIRPath throughput: every invariant of the R4 base resource definitions
-// evaluated on every R4 example where it applies (the workload of
-// tests/conformance/fhirpath/differential_test.cc), by genogate and, in the
-// same run, by HL7 FHIRPath.js (tests/conformance/fhirpath/fhirpath_js.js).
-// Resources are parsed and expressions compiled before timing; the timed
-// work is finding the context nodes and evaluating the invariants, single
-// threaded, on both sides.
+// FHIRPath throughput: every constraint of the R4 base definitions
+// (resources and datatypes) evaluated on the R4 examples at every node where
+// it applies — resource invariants on each resource (root, contained,
+// Bundle entries), element and datatype constraints on each node of their
+// path or type — the workload of
+// tests/conformance/fhirpath/differential_test.cc, with the same
+// deterministic sampling (every (constraint key, node type) pair at least
+// once, of the rest one in N; --sample 1 for everything). Evaluated by
+// genogate and, in the same run, by HL7 FHIRPath.js
+// (tests/conformance/fhirpath/fhirpath_js.js). Resources are parsed, context
+// nodes found and expressions compiled before timing; the timed work is
+// evaluating the constraints, single threaded, on both sides.
 //
-//   fhirpath_bench [--rounds N] [--no-js] [--examples DIR]
+//   fhirpath_bench [--rounds N] [--sample N] [--no-js] [--examples DIR]
 //
 // Prints evaluations per CPU second for each engine (CPU time, so that other
 // load on a shared machine does not skew the ratio; FHIRPath.js's includes
@@ -24,8 +29,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conformance/fhirpath/fhirpath.h"
@@ -67,29 +74,42 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-struct Site {
-  fhirpath::Expression path;
-  std::vector<fhirpath::Expression> checks;
+// Same sampling as differential_test.cc.
+uint64_t Fnv1a(std::string_view a, std::string_view b, std::string_view c) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view s : {a, b, c}) {
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  return h;
+}
+
+struct Work {
+  fhirpath::EvalContext ctx;
+  std::vector<size_t> checks;  // indexes into the compiled expressions
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 3;
+  int rounds = 1;
+  uint64_t sample = 4;
   bool js = true;
   std::string examples;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--rounds" && i + 1 < argc)
-      rounds = std::atoi(argv[++i]);
-    else if (a == "--no-js")
+    if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--sample" && i + 1 < argc) {
+      sample = std::max<uint64_t>(1, std::strtoull(argv[++i], nullptr, 10));
+    } else if (a == "--no-js") {
       js = false;
-    else if (a == "--examples" && i + 1 < argc)
+    } else if (a == "--examples" && i + 1 < argc) {
       examples = argv[++i];
-    else {
-      std::fprintf(
-          stderr,
-          "usage: fhirpath_bench [--rounds N] [--no-js] [--examples DIR]\n");
+    } else {
+      std::fprintf(stderr,
+                   "usage: fhirpath_bench [--rounds N] [--sample N] [--no-js] "
+                   "[--examples DIR]\n");
       return 2;
     }
   }
@@ -105,52 +125,87 @@ int main(int argc, char** argv) {
     return 2;
   }
   fhir::Schema schema(set->get());
-  auto invariants = fhirpath::BaseResourceInvariants(**set);
+  fhirpath::BaseConstraints constraints(**set);
 
-  std::map<std::string, std::vector<Site>> sites;
-  for (const auto& [type, list] : invariants) {
-    for (const auto& s : list) {
-      auto p = fhirpath::Compile(s.path);
-      if (!p.ok()) continue;
-      Site site{*p, {}};
-      for (const auto& inv : s.invariants) {
-        auto e = fhirpath::Compile(inv.expression);
-        if (e.ok()) site.checks.push_back(*e);
-      }
-      sites[type].push_back(std::move(site));
-    }
-  }
-
-  std::vector<std::string> files;
+  // Every distinct expression compiled once; checks.json indexes them.
+  std::map<std::string, size_t> check_ids;
+  std::vector<fhirpath::Expression> compiled;
+  std::vector<std::string> texts;
+  std::set<std::pair<std::string, std::string>> pairs;
   std::vector<std::unique_ptr<fhir::Document>> docs;
+  std::vector<Work> work;
+  std::string cases;  // the same work for FHIRPath.js
+  size_t evaluations = 0;
   for (const std::string& name : JsonFiles(examples)) {
     auto doc = fhir::ParseJson(ReadFile(examples + "/" + name), &schema);
-    if (!doc.ok() || !sites.count(doc->root.resource_type())) continue;
-    files.push_back(name);
+    if (!doc.ok() || !doc->root.is_resource()) continue;
     docs.push_back(std::make_unique<fhir::Document>(std::move(doc).value()));
+    std::vector<fhirpath::ConstraintSite> found =
+        fhirpath::ConstraintSites(docs.back()->root, constraints);
+    std::map<const fhir::Node*, const std::string*> where;
+    for (const auto& s : found)
+      if (s.node->is_resource()) where[s.node] = &s.location;
+    for (const auto& s : found) {
+      const std::string type = s.node->is_resource()
+                                   ? s.node->resource_type()
+                                   : std::string(s.node->type_name());
+      Work w;
+      std::vector<size_t> ids;
+      for (const fhirpath::Invariant* inv : s.invariants) {
+        bool fresh = pairs.emplace(inv->key, type).second;
+        if (!fresh && sample > 1 &&
+            Fnv1a(name, s.location, inv->key) % sample != 0) {
+          continue;
+        }
+        auto [it, added] = check_ids.emplace(inv->expression, compiled.size());
+        if (added) {
+          auto e = fhirpath::Compile(inv->expression);
+          if (!e.ok()) {
+            check_ids.erase(it);
+            continue;
+          }
+          compiled.push_back(*e);
+          texts.push_back(inv->expression);
+        }
+        ids.push_back(it->second);
+      }
+      if (ids.empty()) continue;
+      w.checks = ids;
+      evaluations += ids.size();
+      w.ctx.focus = {fhirpath::Item::Of(s.node)};
+      w.ctx.resource = s.resource;
+      w.ctx.root_resource = s.root_resource;
+      w.ctx.schema = &schema;
+      work.push_back(std::move(w));
+      if (!js) continue;
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> jw(buf);
+      jw.StartObject();
+      jw.Key("f");
+      jw.String(name.c_str());
+      jw.Key("n");
+      jw.String(s.location.c_str());
+      jw.Key("res");
+      jw.String(where[s.resource]->c_str());
+      jw.Key("root");
+      jw.String(where[s.root_resource]->c_str());
+      jw.Key("c");
+      jw.StartArray();
+      for (size_t id : ids) jw.Uint64(id);
+      jw.EndArray();
+      jw.EndObject();
+      cases += buf.GetString();
+      cases += '\n';
+    }
   }
 
   auto run_all = [&]() {
     uint64_t n = 0;
-    for (const auto& doc : docs) {
-      const fhir::Node& root = doc->root;
-      fhirpath::EvalContext ctx;
-      ctx.resource = &root;
-      ctx.root_resource = &root;
-      ctx.schema = &schema;
-      ctx.focus = {fhirpath::Item::Of(&root)};
-      for (const Site& site : sites[root.resource_type()]) {
-        auto nodes = fhirpath::Evaluate(site.path, ctx);
-        if (!nodes.ok() || nodes->empty()) continue;
-        fhirpath::EvalContext c = ctx;
-        for (const fhirpath::Item& node : *nodes) {
-          c.focus = {node};
-          for (const auto& check : site.checks) {
-            auto r = fhirpath::Evaluate(check, c);
-            (void)r;
-            ++n;
-          }
-        }
+    for (const Work& w : work) {
+      for (size_t id : w.checks) {
+        auto r = fhirpath::Evaluate(compiled[id], w.ctx);
+        (void)r;
+        ++n;
       }
     }
     return n;
@@ -171,10 +226,13 @@ int main(int argc, char** argv) {
           .count();
   double cpp_rate = n / cpu_secs;
   std::printf(
-      "genogate:    %zu resources, %llu evaluations, %.3f s CPU (%.3f s wall): "
+      "work: %zu resources, %zu context nodes, %zu distinct expressions, %zu "
+      "evaluations per round (1 in %llu sampled), %d round(s)\n"
+      "genogate:    %llu evaluations, %.3f s CPU (%.3f s wall): "
       "%.0f evaluations per CPU second\n",
-      docs.size(), static_cast<unsigned long long>(n), cpu_secs, secs,
-      cpp_rate);
+      docs.size(), work.size(), compiled.size(), evaluations,
+      static_cast<unsigned long long>(sample), rounds,
+      static_cast<unsigned long long>(n), cpu_secs, secs, cpp_rate);
   if (!js) return 0;
 
   // The same job for FHIRPath.js.
@@ -185,51 +243,33 @@ int main(int argc, char** argv) {
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("dir");
-  w.String(examples.c_str());
-  w.Key("files");
   w.StartArray();
-  for (const auto& f : files) w.String(f.c_str());
-  w.EndArray();
-  w.Key("types");
-  w.StartObject();
-  for (const auto& [type, list] : invariants) {
-    w.Key(type.c_str());
-    w.StartArray();
-    for (const auto& s : list) {
-      w.StartObject();
-      w.Key("path");
-      w.String(s.path.c_str());
-      w.Key("checks");
-      w.StartArray();
-      for (const auto& inv : s.invariants) {
-        w.StartObject();
-        w.Key("key");
-        w.String(inv.key.c_str());
-        w.Key("expr");
-        w.String(inv.expression.c_str());
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
+  for (const std::string& t : texts) {
+    w.StartObject();
+    w.Key("key");
+    w.String("");
+    w.Key("expr");
+    w.String(t.c_str());
+    w.EndObject();
   }
-  w.EndObject();
-  w.EndObject();
+  w.EndArray();
   char tmpl[] = "/tmp/fhirpath-bench-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return 2;
-  std::string job = std::string(tmpl) + "/job.json";
-  std::ofstream(job) << buf.GetString();
-  std::string cmd = "node \"" + here + "/fhirpath_js.js\" bench \"" + job +
+  const std::string checks_file = std::string(tmpl) + "/checks.json";
+  const std::string cases_file = std::string(tmpl) + "/cases.jsonl";
+  std::ofstream(checks_file) << buf.GetString();
+  std::ofstream(cases_file) << cases;
+  cases.clear();
+  std::string cmd = "node \"" + here + "/fhirpath_js.js\" bench \"" +
+                    checks_file + "\" \"" + cases_file + "\" \"" + examples +
                     "\" " + std::to_string(rounds);
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char line[4096];
   while (p && fgets(line, sizeof line, p)) out += line;
   int rc = p ? pclose(p) : -1;
-  std::remove(job.c_str());
+  std::remove(checks_file.c_str());
+  std::remove(cases_file.c_str());
   rmdir(tmpl);
   rapidjson::Document d;
   d.Parse(out.c_str());

@@ -137,6 +137,8 @@ enum class Fn : uint8_t {
   kGetValue,
   kConformsTo,
   kMemberOf,
+  kSubsumes,
+  kSubsumedBy,
   kHtmlChecks,
   kElementDefinition,
   kSlice,

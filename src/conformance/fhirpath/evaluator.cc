@@ -101,6 +101,13 @@ DateTimeValue NowValue() {
   return v;
 }
 
+struct TransparentHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>()(s);
+  }
+};
+
 }  // namespace
 
 class Evaluator {
@@ -1105,6 +1112,40 @@ class Evaluator {
         if (r) PushBool(out, *r);
         return true;
       }
+      case Fn::kSubsumes:
+      case Fn::kSubsumedBy: {
+        // FHIR R4 fhirpath.html: true if the codes are equivalent or one
+        // subsumes the other (a terminology question, asked of the
+        // services); empty when that cannot be decided.
+        Collection arg;
+        if (!Eval(*a.args[1], *fr.this_coll, fr, &arg)) return false;
+        if (in.empty() || arg.empty()) return true;
+        if (!Single(a, in, fn == Fn::kSubsumes ? "subsumes()" : "subsumedBy()"))
+          return false;
+        if (arg.size() != 1) {
+          return Fail(a, std::string(a.fn->name) +
+                             "() expects a single code, Coding or "
+                             "CodeableConcept argument");
+        }
+        const Item& general = fn == Fn::kSubsumes ? in[0] : arg[0];
+        const Item& specific = fn == Fn::kSubsumes ? arg[0] : in[0];
+        std::vector<std::pair<std::string_view, std::string_view>> g, sp;
+        Codings(general, &g);
+        Codings(specific, &sp);
+        for (const auto& x : g) {
+          for (const auto& y : sp) {
+            if (x == y) {
+              PushBool(out, true);
+              return true;
+            }
+          }
+        }
+        if (ctx_.services == nullptr) return true;
+        if (auto r = ctx_.services->Subsumes(general, specific)) {
+          PushBool(out, *r);
+        }
+        return true;
+      }
       case Fn::kHtmlChecks: {
         // xhtml: a narrative document; a string: the content of a div.
         if (in.size() != 1) return true;
@@ -1194,6 +1235,30 @@ class Evaluator {
     return true;
   }
 
+  // The (system, code) pairs of a Coding, of each coding of a
+  // CodeableConcept, or of a code (system "").
+  static void Codings(
+      const Item& it,
+      std::vector<std::pair<std::string_view, std::string_view>>* out) {
+    if (!it.is_node()) {
+      if (it.kind() == Item::Kind::kString) out->emplace_back("", it.string());
+      return;
+    }
+    const fhir::Node& n = *it.node();
+    if (n.has_value()) {
+      out->emplace_back("", n.value());
+      return;
+    }
+    if (n.Child("code") != nullptr) {
+      out->emplace_back(n.ChildValue("system"), n.ChildValue("code"));
+      return;
+    }
+    for (const fhir::Node* c : n.Children("coding")) {
+      if (c->Child("code") != nullptr)
+        out->emplace_back(c->ChildValue("system"), c->ChildValue("code"));
+    }
+  }
+
   void Resolve(const Item& it, Collection* out) {
     std::string ref;
     if (it.is_node() && !it.node()->has_value()) {
@@ -1224,28 +1289,24 @@ class Evaluator {
     }
     if (root != nullptr && root->is_resource() &&
         root->resource_type() == "Bundle") {
-      // Strip a version suffix for relative matches.
-      std::string rel = ref;
-      if (auto h = rel.find("/_history/"); h != std::string::npos)
-        rel.resize(h);
-      for (const fhir::Node& e : root->children()) {
-        if (e.name() != "entry") continue;
-        std::string_view full = e.ChildValue("fullUrl");
-        const fhir::Node* res = e.Child("resource");
-        if (!full.empty() && full == ref && res) {
-          out->push_back(Item::Of(res));
-          return;
-        }
-        if (res == nullptr) continue;
-        std::string tid =
-            res->resource_type() + "/" + std::string(res->ChildValue("id"));
-        if (rel == tid ||
-            (rel.size() > tid.size() &&
-             rel.compare(rel.size() - tid.size(), tid.size(), tid) == 0 &&
-             rel[rel.size() - tid.size() - 1] == '/')) {
-          // Relative references resolve against the entry's base when its
-          // fullUrl is RESTful; accept the type/id match.
-          out->push_back(Item::Of(res));
+      const BundleIndex& index = IndexBundle(*root);
+      if (auto f = index.by_full_url.find(ref); f != index.by_full_url.end()) {
+        out->push_back(Item::Of(f->second));
+        return;
+      }
+      // Relative references ("Patient/1", "http://x/fhir/Patient/1",
+      // version suffix stripped) match an entry by its type and id: they
+      // resolve against the entry's base when its fullUrl is RESTful.
+      std::string_view rel = ref;
+      if (auto h = rel.find("/_history/"); h != std::string_view::npos)
+        rel = rel.substr(0, h);
+      if (size_t slash = rel.rfind('/');
+          slash != std::string_view::npos && slash > 0) {
+        size_t start = rel.rfind('/', slash - 1);
+        std::string_view tid =
+            start == std::string_view::npos ? rel : rel.substr(start + 1);
+        if (auto t = index.by_type_id.find(tid); t != index.by_type_id.end()) {
+          out->push_back(Item::Of(t->second));
           return;
         }
       }
@@ -1739,6 +1800,39 @@ class Evaluator {
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::optional<DateTimeValue> now_;                 // computed on first use
   std::unordered_map<const Ast*, Collection> memo_;  // context-free values
+
+  // resolve() in a Bundle: the entries by fullUrl and by "Type/id" (first
+  // entry wins), built on the first resolve() of the evaluation.
+  // (No default member initialisers: clang cannot default-construct a
+  // nested class that has them inside the enclosing class's definition.)
+  struct BundleIndex {
+    const fhir::Node* bundle;
+    std::unordered_map<std::string_view, const fhir::Node*> by_full_url;
+    std::unordered_map<std::string, const fhir::Node*, TransparentHash,
+                       std::equal_to<>>
+        by_type_id;
+  };
+  std::optional<BundleIndex> bundle_index_;
+
+  const BundleIndex& IndexBundle(const fhir::Node& bundle) {
+    if (bundle_index_ && bundle_index_->bundle == &bundle)
+      return *bundle_index_;
+    BundleIndex& index = bundle_index_.emplace();
+    index.bundle = &bundle;
+    for (const fhir::Node& e : bundle.children()) {
+      if (e.name() != "entry") continue;
+      const fhir::Node* res = e.Child("resource");
+      if (res == nullptr) continue;
+      std::string_view full = e.ChildValue("fullUrl");
+      if (!full.empty()) index.by_full_url.emplace(full, res);
+      std::string_view id = res->ChildValue("id");
+      if (!id.empty()) {
+        index.by_type_id.emplace(res->resource_type() + "/" + std::string(id),
+                                 res);
+      }
+    }
+    return index;
+  }
 
   const DateTimeValue& Now() {
     if (!now_) now_ = ctx_.now ? *ctx_.now : NowValue();

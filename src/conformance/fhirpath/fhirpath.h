@@ -66,8 +66,9 @@ class Expression {
 Result<Expression> Compile(std::string_view text,
                            const CompileOptions& options = {});
 
-// Terminology and profile services for memberOf(), conformsTo() and
-// resolve() of references outside the resource. Implemented by the
+// Terminology and profile services for memberOf(), subsumes(),
+// subsumedBy(), conformsTo() and resolve() of references outside the
+// resource. Implemented by the
 // validator; every method may answer "unknown" (nullopt / null), which
 // makes the FHIRPath function return empty. Must be thread-safe if the
 // same instance is used from several evaluations at once.
@@ -87,6 +88,15 @@ class Services {
                                          std::string_view profile) const {
     (void)resource;
     (void)profile;
+    return std::nullopt;
+  }
+  // Whether the concept `general` subsumes (is an ancestor of, or is the
+  // same concept as) `specific`; each a code, Coding or CodeableConcept
+  // (true if any of its codings does).
+  virtual std::optional<bool> Subsumes(const Item& general,
+                                       const Item& specific) const {
+    (void)general;
+    (void)specific;
     return std::nullopt;
   }
   // A resource for a reference that is not contained and not in the

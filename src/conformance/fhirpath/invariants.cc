@@ -1,5 +1,9 @@
 #include "conformance/fhirpath/invariants.h"
 
+#include <set>
+
+#include "fhir/schema.h"
+
 namespace genogate::fhirpath {
 namespace {
 
@@ -10,48 +14,134 @@ std::string Str(const fhir::JsonValue& o, const char* key) {
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-std::string PathExpression(std::string path) {
+std::string StripChoice(std::string path) {
   size_t p;
   while ((p = path.find("[x]")) != std::string::npos) path.erase(p, 3);
   return path;
 }
 
+const std::vector<Invariant> kNone;
+
 }  // namespace
 
-std::map<std::string, std::vector<InvariantSite>> BaseResourceInvariants(
-    const fhir::PackageSet& packages) {
-  std::map<std::string, std::vector<InvariantSite>> out;
+BaseConstraints::BaseConstraints(const fhir::PackageSet& packages) {
   constexpr std::string_view kBase = "http://hl7.org/fhir/StructureDefinition/";
+  std::set<std::string> done;
   for (const fhir::ResourceEntry* e :
        packages.EntriesOfType("StructureDefinition")) {
-    if (e->kind != "resource" || e->derivation != "specialization" ||
-        e->url.compare(0, kBase.size(), kBase) != 0) {
+    if (e->url.compare(0, kBase.size(), kBase) != 0) continue;
+    const bool datatype =
+        e->kind == "complex-type" || e->kind == "primitive-type";
+    if (e->kind != "resource" && !datatype) continue;
+    if (e->derivation == "constraint" && (!datatype || e->type == "Extension"))
       continue;
-    }
+    // The name the definition's root element is known by in a tree.
+    const std::string name = e->url.substr(kBase.size());
+    if (!done.insert(name).second) continue;  // one definition per type
     const fhir::Json* sd = packages.Load(*e);
     if (sd == nullptr || !sd->IsObject()) continue;
     auto snap = sd->FindMember("snapshot");
     if (snap == sd->MemberEnd() || !snap->value.IsObject()) continue;
     auto elems = snap->value.FindMember("element");
     if (elems == snap->value.MemberEnd() || !elems->value.IsArray()) continue;
-    std::vector<InvariantSite>& sites = out[e->type];
-    if (!sites.empty()) continue;  // one definition per type
+    bool root = true;
     for (const fhir::JsonValue& el : elems->value.GetArray()) {
+      std::string context = root ? name : StripChoice(Str(el, "path"));
+      const bool is_root = root;
+      root = false;
+      // A constrained datatype's other elements are the base type's.
+      if (!is_root && e->derivation == "constraint") break;
       auto cs = el.FindMember("constraint");
       if (cs == el.MemberEnd() || !cs->value.IsArray()) continue;
-      InvariantSite site;
-      site.path = PathExpression(Str(el, "path"));
+      std::vector<Invariant>& list = by_context_[context];
+      if (!list.empty()) continue;  // shared element paths: first wins
       for (const fhir::JsonValue& c : cs->value.GetArray()) {
         Invariant inv;
         inv.key = Str(c, "key");
         inv.severity = Str(c, "severity");
         inv.human = Str(c, "human");
         inv.expression = Str(c, "expression");
-        if (!inv.expression.empty()) site.invariants.push_back(std::move(inv));
+        inv.context = context;
+        if (!inv.expression.empty()) list.push_back(std::move(inv));
       }
-      if (!site.invariants.empty()) sites.push_back(std::move(site));
+      if (list.empty()) by_context_.erase(context);
     }
   }
+}
+
+const std::vector<Invariant>& BaseConstraints::At(
+    std::string_view context) const {
+  auto it = by_context_.find(context);
+  return it == by_context_.end() ? kNone : it->second;
+}
+
+size_t BaseConstraints::size() const {
+  size_t n = 0;
+  for (const auto& [context, list] : by_context_) n += list.size();
+  return n;
+}
+
+std::vector<const Invariant*> BaseConstraints::For(
+    const fhir::Node& node) const {
+  std::vector<const Invariant*> out;
+  auto add = [&](std::string_view context) {
+    for (const Invariant& inv : At(context)) {
+      bool dup = false;
+      for (const Invariant* o : out) dup = dup || o->key == inv.key;
+      if (!dup) out.push_back(&inv);
+    }
+  };
+  if (node.def() != nullptr) add(StripChoice(node.def()->path));
+  if (node.is_resource()) {
+    add(node.resource_type());
+  } else if (node.type() != nullptr) {
+    add(node.type()->name());
+  }
+  return out;
+}
+
+namespace {
+
+void Walk(const fhir::Node& node, const fhir::Node* resource,
+          const fhir::Node* root_resource, std::string& location,
+          const BaseConstraints& constraints,
+          std::vector<ConstraintSite>* out) {
+  if (node.is_resource()) {
+    // A contained resource sees its container as %rootResource; any other
+    // resource (the root, a Bundle entry, a Parameters resource) is its own.
+    root_resource = node.name() == "contained" && resource != nullptr
+                        ? root_resource
+                        : &node;
+    resource = &node;
+  }
+  std::vector<const Invariant*> invs = constraints.For(node);
+  if (!invs.empty() || node.is_resource()) {
+    out->push_back(ConstraintSite{&node, resource, root_resource, location,
+                                  std::move(invs)});
+  }
+  const size_t len = location.size();
+  const std::vector<fhir::Node>& kids = node.children();
+  size_t index = 0;
+  for (size_t i = 0; i < kids.size(); ++i) {
+    index = i > 0 && kids[i - 1].name() == kids[i].name() ? index + 1 : 0;
+    location += '.';
+    location += kids[i].name();
+    location += '[';
+    location += std::to_string(index);
+    location += ']';
+    Walk(kids[i], resource, root_resource, location, constraints, out);
+    location.resize(len);
+  }
+}
+
+}  // namespace
+
+std::vector<ConstraintSite> ConstraintSites(
+    const fhir::Node& root, const BaseConstraints& constraints) {
+  std::vector<ConstraintSite> out;
+  std::string location =
+      root.is_resource() ? root.resource_type() : root.name();
+  Walk(root, nullptr, nullptr, location, constraints, &out);
   return out;
 }
 

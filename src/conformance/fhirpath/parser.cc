@@ -100,6 +100,8 @@ constexpr FunctionInfo kFunctions[] = {
     {"getValue", Fn::kGetValue, 0, 0, false, false},
     {"conformsTo", Fn::kConformsTo, 1, 1, false, false},
     {"memberOf", Fn::kMemberOf, 1, 1, false, false},
+    {"subsumes", Fn::kSubsumes, 1, 1, false, false},
+    {"subsumedBy", Fn::kSubsumedBy, 1, 1, false, false},
     {"htmlChecks", Fn::kHtmlChecks, 0, 0, false, false},
     {"htmlChecks2", Fn::kHtmlChecks, 0, 0, false, false},
     {"elementDefinition", Fn::kElementDefinition, 0, 0, false, false},

@@ -1,5 +1,8 @@
 #include "conformance/fhirpath/value.h"
 
+#include <array>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -644,69 +647,259 @@ std::optional<DateTimeValue> DateTimeValue::Add(int64_t amount,
 
 namespace {
 
-struct UnitDef {
-  const char* code;
-  const char* canonical;
-  const char* factor;  // decimal text: 1 code = factor canonical
+// A UCUM unit reduced to base dimensions and a rational factor:
+// 1 unit = num / den * (m^d[0] g^d[1] s^d[2] mol^d[3] K^d[4] C^d[5] cd^d[6]
+// [IU]^d[7]). `special` names units that are not a multiple of base units
+// (Cel, [degF]; the calendar years and months; units genogate does not
+// parse): those compare only with the same unit.
+constexpr int kDims = 8;
+struct Unit {
+  Decimal num = Decimal::FromInt(1);
+  Decimal den = Decimal::FromInt(1);
+  std::array<int8_t, kDims> dims{};
+  std::string special;
 };
 
-// Common UCUM units, by dimension. Kept small on purpose: the
-// comparisons FHIR invariants and genomics profiles need.
-constexpr UnitDef kUnits[] = {
-    {"g", "g", "1"},
-    {"kg", "g", "1000"},
-    {"mg", "g", "0.001"},
-    {"ug", "g", "0.000001"},
-    {"mcg", "g", "0.000001"},
-    {"ng", "g", "0.000000001"},
-    {"pg", "g", "0.000000000001"},
-    {"L", "L", "1"},
-    {"l", "L", "1"},
-    {"dL", "L", "0.1"},
-    {"cL", "L", "0.01"},
-    {"mL", "L", "0.001"},
-    {"ml", "L", "0.001"},
-    {"uL", "L", "0.000001"},
-    {"nL", "L", "0.000000001"},
-    {"m", "m", "1"},
-    {"km", "m", "1000"},
-    {"cm", "m", "0.01"},
-    {"mm", "m", "0.001"},
-    {"um", "m", "0.000001"},
-    {"nm", "m", "0.000000001"},
-    {"[in_i]", "m", "0.0254"},
-    {"[ft_i]", "m", "0.3048"},
-    {"s", "s", "1"},
-    {"ms", "s", "0.001"},
-    {"us", "s", "0.000001"},
-    {"min", "s", "60"},
-    {"h", "s", "3600"},
-    {"d", "s", "86400"},
-    {"wk", "s", "604800"},
-    {"mo", "s", "2629800"},
-    {"a", "s", "31557600"},
-    {"1", "1", "1"},
-    {"%", "1", "0.01"},
-    {"mol", "mol", "1"},
-    {"mmol", "mol", "0.001"},
-    {"umol", "mol", "0.000001"},
-    {"nmol", "mol", "0.000000001"},
-    {"mol/L", "mol/L", "1"},
-    {"mmol/L", "mol/L", "0.001"},
-    {"umol/L", "mol/L", "0.000001"},
-    {"nmol/L", "mol/L", "0.000000001"},
-    {"g/L", "g/L", "1"},
-    {"mg/L", "g/L", "0.001"},
-    {"g/dL", "g/L", "10"},
-    {"mg/dL", "g/L", "0.01"},
-    {"kg/m2", "kg/m2", "1"},
-    {"[lb_av]", "g", "453.59237"},
-    {"Cel", "Cel", "1"},
-    {"[degF]", "[degF]", "1"},
-    {"mm[Hg]", "mm[Hg]", "1"},
-    {"/min", "/min", "1"},
-    {"{beats}/min", "/min", "1"},
+struct AtomDef {
+  const char* code;
+  bool metric;         // takes a prefix
+  const char* factor;  // decimal text, in terms of `base`
+  const char* base;    // a unit expression of atoms defined above it, or a
+                       // base dimension "#0".."#7"
 };
+
+// The UCUM atoms clinical data uses (base units, SI derived units, time,
+// volume, pressure, amount, enzyme and international units, customary
+// length and mass). Order matters: an atom's base uses only atoms above it.
+constexpr AtomDef kAtoms[] = {
+    {"m", true, "1", "#0"},
+    {"g", true, "1", "#1"},
+    {"s", true, "1", "#2"},
+    {"mol", true, "1", "#3"},
+    {"K", true, "1", "#4"},
+    {"C", true, "1", "#5"},
+    {"cd", true, "1", "#6"},
+    {"[iU]", true, "1", "#7"},
+    {"[IU]", true, "1", "[iU]"},
+    {"rad", true, "1", "1"},
+    {"sr", true, "1", "1"},
+    {"%", false, "0.01", "1"},
+    {"[ppth]", false, "0.001", "1"},
+    {"[ppm]", false, "0.000001", "1"},
+    {"[ppb]", false, "0.000000001", "1"},
+    {"min", false, "60", "s"},
+    {"h", false, "3600", "s"},
+    {"d", false, "86400", "s"},
+    {"wk", false, "604800", "s"},
+    {"mo", false, "2629800", "s"},
+    {"a", false, "31557600", "s"},
+    {"L", true, "0.001", "m3"},
+    {"l", true, "0.001", "m3"},
+    {"t", true, "1000000", "g"},
+    {"Hz", true, "1", "/s"},
+    {"N", true, "1000", "g.m/s2"},
+    {"Pa", true, "1", "N/m2"},
+    {"J", true, "1", "N.m"},
+    {"W", true, "1", "J/s"},
+    {"A", true, "1", "C/s"},
+    {"V", true, "1", "J/C"},
+    {"bar", true, "100000", "Pa"},
+    {"m[Hg]", true, "133322", "Pa"},
+    {"m[H2O]", true, "9806.65", "Pa"},
+    {"[mmHg]", false, "133.322", "Pa"},
+    {"atm", false, "101325", "Pa"},
+    {"cal", true, "4.184", "J"},
+    {"[Cal]", false, "4184", "J"},
+    {"eq", true, "1", "mol"},
+    {"osm", true, "1", "mol"},
+    {"kat", true, "1", "mol/s"},
+    {"U", true, "1", "umol/min"},
+    {"[in_i]", false, "0.0254", "m"},
+    {"[ft_i]", false, "0.3048", "m"},
+    {"[yd_i]", false, "0.9144", "m"},
+    {"[mi_i]", false, "1609.344", "m"},
+    {"[lb_av]", false, "453.59237", "g"},
+    {"[oz_av]", false, "28.349523125", "g"},
+    {"[gr]", false, "0.06479891", "g"},
+    {"[foz_us]", false, "0.0295735295625", "L"},
+    {"[pt_us]", false, "0.473176473", "L"},
+    {"[gal_us]", false, "3.785411784", "L"},
+    {"[drp]", false, "0.00005", "L"},
+    {"mcg", false, "0.000001", "g"},  // not UCUM, but common for ug
+};
+
+struct PrefixDef {
+  const char* code;
+  const char* factor;
+};
+constexpr PrefixDef kPrefixes[] = {
+    {"da", "10"},
+    {"T", "1000000000000"},
+    {"G", "1000000000"},
+    {"M", "1000000"},
+    {"k", "1000"},
+    {"h", "100"},
+    {"d", "0.1"},
+    {"c", "0.01"},
+    {"m", "0.001"},
+    {"u", "0.000001"},
+    {"n", "0.000000001"},
+    {"p", "0.000000000001"},
+    {"f", "0.000000000000001"},
+};
+
+bool MulInto(Decimal* d, const Decimal& by) {
+  auto r = Decimal::Mul(*d, by);
+  if (!r) return false;
+  *d = *r;
+  return true;
+}
+
+// Multiplies `into` by `u` raised to `exp`.
+bool Combine(Unit* into, const Unit& u, int exp) {
+  if (!u.special.empty()) return false;
+  for (int i = 0; i < (exp < 0 ? -exp : exp); ++i) {
+    if (!MulInto(exp > 0 ? &into->num : &into->den, u.num) ||
+        !MulInto(exp > 0 ? &into->den : &into->num, u.den)) {
+      return false;
+    }
+  }
+  for (int i = 0; i < kDims; ++i) into->dims[i] += u.dims[i] * exp;
+  return true;
+}
+
+std::optional<Unit> ParseUnit(std::string_view text, int depth);
+
+// An atom (with its definition resolved), or nullopt.
+std::optional<Unit> AtomUnit(std::string_view code, int depth) {
+  for (const AtomDef& a : kAtoms) {
+    if (code != a.code) continue;
+    Unit u;
+    std::string_view base = a.base;
+    if (base.size() == 2 && base[0] == '#') {
+      u.dims[base[1] - '0'] = 1;
+    } else if (auto b = ParseUnit(base, depth + 1)) {
+      u = *b;
+    } else {
+      return std::nullopt;
+    }
+    auto f = Decimal::Parse(a.factor);
+    if (!f || !MulInto(&u.num, *f)) return std::nullopt;
+    return u;
+  }
+  return std::nullopt;
+}
+
+bool IsMetric(std::string_view code) {
+  for (const AtomDef& a : kAtoms)
+    if (code == a.code) return a.metric;
+  return false;
+}
+
+// A simple unit: atom or prefix + metric atom.
+std::optional<Unit> SimpleUnit(std::string_view code, int depth) {
+  if (auto u = AtomUnit(code, depth)) return u;
+  for (const PrefixDef& p : kPrefixes) {
+    std::string_view pc = p.code;
+    if (code.size() <= pc.size() || code.substr(0, pc.size()) != pc) continue;
+    std::string_view rest = code.substr(pc.size());
+    if (!IsMetric(rest)) continue;
+    auto u = AtomUnit(rest, depth);
+    auto f = Decimal::Parse(p.factor);
+    if (!u || !f || !MulInto(&u->num, *f)) return std::nullopt;
+    return u;
+  }
+  return std::nullopt;
+}
+
+// One component: "mg", "m2", "s-1", "10*3", "10^-6", "1000", "{beats}",
+// "mg{creat}", "(mg/dL)".
+std::optional<Unit> Component(std::string_view c, int depth) {
+  // Annotations are ignored ("{beats}" alone is the unity).
+  while (!c.empty() && c.back() == '}') {
+    size_t open = c.rfind('{');
+    if (open == std::string_view::npos) return std::nullopt;
+    c = c.substr(0, open);
+  }
+  if (c.empty()) return Unit{};
+  if (c.front() == '(' && c.back() == ')')
+    return ParseUnit(c.substr(1, c.size() - 2), depth + 1);
+  if (c.size() > 3 && c.substr(0, 2) == "10" && (c[2] == '*' || c[2] == '^')) {
+    int e = 0;
+    auto r = std::from_chars(c.data() + 3, c.data() + c.size(), e);
+    if (r.ec != std::errc() || r.ptr != c.data() + c.size() || e < -24 ||
+        e > 24) {
+      return std::nullopt;
+    }
+    Unit u;
+    Decimal ten = Decimal::FromInt(10);
+    for (int i = 0; i < (e < 0 ? -e : e); ++i)
+      if (!MulInto(e > 0 ? &u.num : &u.den, ten)) return std::nullopt;
+    return u;
+  }
+  if (std::isdigit(static_cast<unsigned char>(c.front()))) {
+    // A plain integer factor.
+    for (char ch : c)
+      if (!std::isdigit(static_cast<unsigned char>(ch))) return std::nullopt;
+    auto f = Decimal::Parse(c);
+    if (!f) return std::nullopt;
+    Unit u;
+    u.num = *f;
+    return u;
+  }
+  // Trailing exponent: [+-]digits after the unit symbol (not inside []).
+  size_t end = c.size();
+  while (end > 0 && std::isdigit(static_cast<unsigned char>(c[end - 1]))) --end;
+  int exp = 1;
+  if (end < c.size()) {
+    size_t sign = end;
+    if (sign > 0 && (c[sign - 1] == '-' || c[sign - 1] == '+')) --sign;
+    if (sign == 0) return std::nullopt;
+    auto r = std::from_chars(c.data() + (c[sign] == '+' ? sign + 1 : sign),
+                             c.data() + c.size(), exp);
+    if (r.ec != std::errc() || exp == 0 || exp > 8 || exp < -8)
+      return std::nullopt;
+    end = sign;
+  }
+  auto s = SimpleUnit(c.substr(0, end), depth);
+  if (!s) return std::nullopt;
+  Unit u;
+  if (!Combine(&u, *s, exp)) return std::nullopt;
+  return u;
+}
+
+// A UCUM term: components joined by '.' and '/', "/min" = 1/min.
+std::optional<Unit> ParseUnit(std::string_view text, int depth) {
+  if (depth > 8 || text.empty()) return std::nullopt;
+  Unit out;
+  int sign = 1;
+  size_t i = 0;
+  if (text[0] == '/') {
+    sign = -1;
+    i = 1;
+  }
+  while (i <= text.size()) {
+    size_t j = i;
+    int paren = 0, brace = 0, bracket = 0;
+    for (; j < text.size(); ++j) {
+      char ch = text[j];
+      if (ch == '(') ++paren;
+      if (ch == ')') --paren;
+      if (ch == '{') ++brace;
+      if (ch == '}') --brace;
+      if (ch == '[') ++bracket;
+      if (ch == ']') --bracket;
+      if (paren == 0 && brace == 0 && bracket == 0 && (ch == '.' || ch == '/'))
+        break;
+    }
+    auto c = Component(text.substr(i, j - i), depth);
+    if (!c || !Combine(&out, *c, sign)) return std::nullopt;
+    if (j >= text.size()) break;
+    sign = text[j] == '/' ? -1 : 1;
+    i = j + 1;
+  }
+  return out;
+}
 
 // Calendar keyword -> UCUM code for the units where the two are equal
 // (weeks and below); years and months stay calendar-only.
@@ -720,37 +913,47 @@ const char* CalendarToUcum(std::string_view k) {
   return nullptr;
 }
 
-struct Canon {
-  std::string unit;
-  Decimal value;
-};
-
-std::optional<Canon> Canonicalise(const Quantity& q) {
-  std::string_view u = q.unit;
-  if (u == "year" || u == "years") return Canon{"$year", q.value};
-  if (u == "month" || u == "months") return Canon{"$month", q.value};
+// The unit of a quantity as dimensions and factor.
+Unit UnitOf(std::string_view u) {
+  if (u == "year" || u == "years") return Unit{.special = "$year"};
+  if (u == "month" || u == "months") return Unit{.special = "$month"};
   if (const char* c = CalendarToUcum(u)) u = c;
-  for (const UnitDef& d : kUnits) {
-    if (u == d.code) {
-      auto f = Decimal::Parse(d.factor);
-      auto v = Decimal::Mul(q.value, *f);
-      if (!v) return std::nullopt;
-      return Canon{d.canonical, *v};
-    }
+  if (u == "Cel" || u == "[degF]") return Unit{.special = std::string(u)};
+  if (auto parsed = ParseUnit(u, 0)) return *parsed;
+  return Unit{.special = "?" + std::string(u)};
+}
+
+bool SameDimension(const Unit& x, const Unit& y) {
+  return x.special == y.special && x.dims == y.dims;
+}
+
+// a.value * a.num * b.den and b.value * b.num * a.den: the two values in
+// a common unit, for comparison.
+std::optional<std::pair<Decimal, Decimal>> Common(const Quantity& a,
+                                                  const Unit& ua,
+                                                  const Quantity& b,
+                                                  const Unit& ub) {
+  Decimal x = a.value, y = b.value;
+  if (!MulInto(&x, ua.num) || !MulInto(&x, ub.den) || !MulInto(&y, ub.num) ||
+      !MulInto(&y, ua.den)) {
+    return std::nullopt;
   }
-  return Canon{std::string(u), q.value};
+  return std::make_pair(x, y);
 }
 
 }  // namespace
 
 std::optional<Quantity> Quantity::ConvertTo(std::string_view u) const {
   if (u == unit) return *this;
-  auto x = Canonicalise(*this);
-  auto y = Canonicalise(Quantity{Decimal::FromInt(1), std::string(u)});
-  if (!x || !y || x->unit != y->unit) return std::nullopt;
-  auto v = Decimal::Div(x->value, y->value);
+  Unit from = UnitOf(unit), to = UnitOf(u);
+  if (!SameDimension(from, to)) return std::nullopt;
+  // value * from.num / from.den / (to.num / to.den)
+  Decimal n = value, d = from.den;
+  if (!MulInto(&n, from.num) || !MulInto(&n, to.den) || !MulInto(&d, to.num))
+    return std::nullopt;
+  auto v = Decimal::Div(n, d);
   if (!v) return std::nullopt;
-  return Quantity{*v, std::string(u)};
+  return Quantity{v->Trimmed(), std::string(u)};
 }
 
 bool Quantity::IsCalendarKeyword(std::string_view u) {
@@ -765,18 +968,20 @@ std::string Quantity::ToString() const {
 
 std::optional<int> Quantity::Compare(const Quantity& a, const Quantity& b) {
   if (a.unit == b.unit) return Decimal::Compare(a.value, b.value);
-  auto x = Canonicalise(a);
-  auto y = Canonicalise(b);
-  if (!x || !y || x->unit != y->unit) return std::nullopt;
-  return Decimal::Compare(x->value, y->value);
+  Unit ua = UnitOf(a.unit), ub = UnitOf(b.unit);
+  if (!SameDimension(ua, ub)) return std::nullopt;
+  auto c = Common(a, ua, b, ub);
+  if (!c) return std::nullopt;
+  return Decimal::Compare(c->first, c->second);
 }
 
 std::optional<bool> Quantity::Equivalent(const Quantity& a, const Quantity& b) {
   if (a.unit == b.unit) return Decimal::Equivalent(a.value, b.value);
-  auto x = Canonicalise(a);
-  auto y = Canonicalise(b);
-  if (!x || !y || x->unit != y->unit) return false;
-  return Decimal::Equivalent(x->value, y->value);
+  Unit ua = UnitOf(a.unit), ub = UnitOf(b.unit);
+  if (!SameDimension(ua, ub)) return false;
+  auto c = Common(a, ua, b, ub);
+  if (!c) return false;
+  return Decimal::Equivalent(c->first, c->second);
 }
 
 }  // namespace genogate::fhirpath
