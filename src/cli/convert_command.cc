@@ -30,7 +30,7 @@ namespace genogate::cli {
 namespace {
 
 // HL7 v2 messages larger than this are refused (as by the MLLP listener).
-constexpr size_t kMaxHl7v2Bytes = size_t{10} << 20;
+constexpr size_t kMaxHl7v2Bytes = mappers::hl7v2::kMaxMessageBytes;
 
 struct ConvertOptions {
   std::string input;
