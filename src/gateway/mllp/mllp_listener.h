@@ -44,7 +44,8 @@
 //
 // Logging: `log` (optional) receives one line per connection event (open,
 // close and why, framing errors, timeouts); lines name the peer address and
-// connection number, never message content.
+// connection number, never message content. It is called from network
+// threads: it must be thread-safe and must not block.
 //
 // Thread-safety: Start/Stop/port/stats may be called from any thread;
 // Stop is idempotent.
