@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -175,6 +176,42 @@ TEST(MllpListenerTest, OversizeFrameIsAnsweredAndTheConnectionGoesOn) {
   EXPECT_EQ(acks[1].substr(0, 9),
             "FRAMING|" + std::to_string(MllpEvent::kOversize));
   EXPECT_EQ(acks[2], "ACK|small");
+}
+
+TEST(MllpListenerTest, RandomBytesNeverStopTheListener) {
+  ScriptedHandler h;
+  MllpListenerOptions o = Loopback();
+  o.max_message_bytes = 4096;
+  auto l = StartOrDie(o, &h);
+  ASSERT_NE(l, nullptr);
+  std::mt19937 rng(7);
+  const char alphabet[] = {'\x0B', '\x1C', '\r', '\n', 'M', 'S', 'H', '|'};
+  for (int round = 0; round < 20; ++round) {
+    RawMllp c(l->port());
+    std::string bytes;
+    size_t n = rng() % 20000;
+    for (size_t i = 0; i < n; ++i) {
+      bytes += rng() % 4 == 0 ? static_cast<char>(rng() & 0xff)
+                              : alphabet[rng() % sizeof(alphabet)];
+    }
+    ASSERT_TRUE(c.Write(bytes));
+    c.HalfClose();
+    // Every frame, good or broken, is answered; then the listener closes.
+    c.ReadFrames(SIZE_MAX);
+    EXPECT_TRUE(c.closed()) << "round " << round;
+  }
+  RawMllp c(l->port());
+  ASSERT_TRUE(c.Write(Frame("still here")));
+  EXPECT_EQ(c.ReadFrames(1), std::vector<std::string>{"ACK|still here"});
+  // One ACK per frame (the last write's counter may trail the bytes).
+  auto answered = [&] {
+    MllpListenerStats st = l->stats();
+    return st.messages + st.framing_errors == st.acks_written;
+  };
+  for (int i = 0; i < 500 && !answered(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(answered());
 }
 
 TEST(MllpListenerTest, EmptyAckClosesTheConnection) {
