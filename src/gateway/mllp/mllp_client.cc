@@ -254,7 +254,21 @@ std::vector<std::string> SplitMessages(std::string_view text) {
   };
   size_t i = 0;
   while (i <= text.size()) {
-    size_t end = text.find_first_of("\r\n", i);
+    // MLLP framing bytes (a captured stream) end a message like a blank
+    // line.
+    size_t end = text.find_first_of("\r\n\x0b\x1c", i);
+    if (end != std::string_view::npos &&
+        (text[end] == '\x0b' || text[end] == '\x1c')) {
+      std::string_view line = text.substr(i, end - i);
+      if (line.substr(0, 3) == "MSH") flush();
+      if (!line.empty()) {
+        current.append(line);
+        current.push_back('\r');
+      }
+      flush();
+      i = end + 1;
+      continue;
+    }
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(i, end - i);
     if (end < text.size() && text[end] == '\r' && end + 1 < text.size() &&

@@ -67,8 +67,9 @@ class MllpClient {
 };
 
 // Splits a file holding one or more ER7 messages: a message starts at each
-// line beginning with "MSH" and after blank lines; batch envelopes (FHS,
-// BHS, BTS, FTS lines) are dropped. Segments of each message are joined
+// line beginning with "MSH" and after blank lines or MLLP framing bytes
+// (0x0B, 0x1C: a captured MLLP stream); batch envelopes (FHS, BHS, BTS, FTS
+// lines) are dropped. Segments of each message are joined
 // with CR (LF and CRLF accepted). Empty when there is no message.
 std::vector<std::string> SplitMessages(std::string_view text);
 

@@ -483,6 +483,9 @@ TEST(SplitMessagesTest, MshStartsAndBlankLines) {
             (std::vector<std::string>{"MSH|a\rPID|1\r", "XXX|b\r"}));
   EXPECT_EQ(SplitMessages("FHS|x\nBHS|y\nMSH|a\nBTS|1\nFTS|1\n"),
             std::vector<std::string>{"MSH|a\r"});
+  // A captured MLLP stream.
+  EXPECT_EQ(SplitMessages("\x0BMSH|a\rPID|1\r\x1C\r\x0BMSH|b\x1C\r"),
+            (std::vector<std::string>{"MSH|a\rPID|1\r", "MSH|b\r"}));
 }
 
 }  // namespace
