@@ -41,7 +41,7 @@ std::string OruIdempotencyKey(const v2::Message& message) {
   key += msh->Field(4).raw();
   key += '|';
   key += msh->Field(10).raw();
-  if (key.size() <= 512) return key;
+  if (key.size() <= 256) return key;
   // Keep queue keys short: a digest of an over-long key.
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), d);
@@ -65,6 +65,8 @@ v2::Problem ProblemFromIssue(const SubmissionIssue& si,
     p.code = v2::Hl7Error::kTableValueNotFound;
   } else if (t == "too-long") {
     p.code = v2::Hl7Error::kValueTooLong;
+  } else if (t == "duplicate") {
+    p.code = v2::Hl7Error::kDuplicateKeyIdentifier;
   } else if (t == "exception" || t == "processing" || t == "transient" ||
              t == "timeout") {
     p.code = v2::Hl7Error::kApplicationInternalError;
@@ -83,8 +85,12 @@ v2::Problem ProblemFromIssue(const SubmissionIssue& si,
       p.severity = v2::ProblemSeverity::kInformation;
       break;
   }
-  // The report's OBR locates it in the message.
-  if (si.report >= 0 && read.message) {
+  // A reused control id is located at MSH-10, others at the report's OBR.
+  if (t == "duplicate" && read.message) {
+    if (const v2::Segment* msh = read.message->Find("MSH")) {
+      p.where = msh->Where(10);
+    }
+  } else if (si.report >= 0 && read.message) {
     if (const v2::Segment* obr =
             read.message->Find("OBR", static_cast<size_t>(si.report) + 1)) {
       p.where = obr->Where();

@@ -93,12 +93,14 @@ struct OruHandlerOptions {
 };
 
 // The ERR severity and table 0357 code of a FHIR validation issue:
-// required -> 101, code-invalid -> 103, too-long -> 104, exception /
-// processing / transient / timeout -> 207, any other type -> 102.
+// required -> 101, code-invalid -> 103, too-long -> 104, duplicate -> 205
+// (located at MSH-10), exception / processing / transient / timeout -> 207,
+// any other type -> 102. Other issues are located at the OBR of
+// `issue.report`, or nowhere.
 mappers::hl7v2::Problem ProblemFromIssue(
     const SubmissionIssue& issue, const mappers::hl7v2::OruReadResult& read);
 
-// "hl7v2|<MSH-3>|<MSH-4>|<MSH-10>" (raw field text; above 512 bytes
+// "hl7v2|<MSH-3>|<MSH-4>|<MSH-10>" (raw field text; above 256 bytes
 // "hl7v2-sha256|<hex digest of it>"), or "" when the message has no MSH-10.
 std::string OruIdempotencyKey(const mappers::hl7v2::Message& message);
 
