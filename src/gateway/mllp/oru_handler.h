@@ -67,8 +67,9 @@ struct SubmissionOutcome {
   std::vector<SubmissionIssue> issues;
 };
 
-// Where accepted messages go (the gateway's submission service; see
-// queue_sink.h for one that builds, validates and enqueues).
+// Where accepted messages go: service_sink.h (over the gateway's
+// SubmissionService, for serve) or queue_sink.h (builds, validates and
+// enqueues itself).
 class OruSubmissionSink {
  public:
   virtual ~OruSubmissionSink() = default;
