@@ -8,6 +8,10 @@ scripts/setup.sh --no-build
 GENOGATE_BUILD_DIR=$here/build-release scripts/build.sh -DCMAKE_BUILD_TYPE=Release
 shopt -s nullglob
 for b in build-release/bench/*_bench; do
+  case "$(basename "$b")" in
+    delivery_bench | queue_bench) continue ;;  # in delivery_figures.sh
+  esac
   echo "== $(basename "$b")"
   "$b"
 done
+bench/delivery_figures.sh "$here/build-release"
