@@ -31,6 +31,7 @@
 #include "fhir/schema.h"
 #include "mappers/common/genomic_report.h"
 #include "mappers/common/report_builder.h"
+#include "mappers/hl7v2/er7.h"
 #include "mappers/hl7v2/problem.h"
 #include "mappers/vcf/bed.h"
 #include "mappers/vcf/vcf_error.h"
@@ -45,8 +46,9 @@ std::string_view InputFormatName(InputFormat format);
 std::optional<InputFormat> ParseInputFormat(std::string_view name);
 
 // HL7 v2 messages and lab JSON documents larger than this are refused (the
-// same limit for convert, the HTTP API and the MLLP listener).
-inline constexpr size_t kMaxMessageBytes = size_t{10} << 20;
+// same limit for convert, the HTTP API and the MLLP listener, whose default
+// MllpListenerOptions::max_message_bytes is this constant too).
+inline constexpr size_t kMaxMessageBytes = hl7v2::kMaxMessageBytes;
 
 // "SYSTEM|VALUE" (or "VALUE") -> identifier; the last '|' splits.
 IdentifierValue ParseIdentifierText(std::string_view text);

@@ -139,9 +139,13 @@ class Segment {
   bool is_msh_ = false;
 };
 
+// The largest HL7 v2 message genogate reads by default, everywhere: `convert
+// --from hl7v2`, the MLLP decoder and the MLLP listener (10 MiB).
+inline constexpr size_t kMaxMessageBytes = size_t{10} << 20;
+
 struct ParseOptions {
   // Larger texts fail with kLimitExceeded.
-  size_t max_bytes = 10 * 1024 * 1024;
+  size_t max_bytes = kMaxMessageBytes;
   size_t max_segments = 100000;
   size_t max_fields_per_segment = 1000;
 };

@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "mappers/hl7v2/er7.h"
 #include "mappers/hl7v2/problem.h"
 
 namespace genogate::mappers::hl7v2 {
@@ -38,7 +39,7 @@ inline constexpr char kMllpEnd = 0x1C;
 inline constexpr char kMllpCr = 0x0D;
 
 struct MllpOptions {
-  size_t max_message_bytes = 10 * 1024 * 1024;
+  size_t max_message_bytes = kMaxMessageBytes;
   // Accept CR / LF / space / tab between frames without reporting them.
   bool ignore_whitespace_between_frames = false;
 };
@@ -77,6 +78,10 @@ class MllpDecoder {
   // True while inside a frame (bytes of a message are buffered).
   bool in_frame() const {
     return state_ == State::kInFrame || state_ == State::kAfterEnd;
+  }
+  // True while skipping the rest of an oversize frame.
+  bool skipping() const {
+    return state_ == State::kDiscarding || state_ == State::kDiscardAfterEnd;
   }
   uint64_t bytes_consumed() const { return offset_; }
 

@@ -1,0 +1,139 @@
+// MLLP in front of the gateway's SubmissionService (ServiceSink): the path
+// `genogate serve` uses. Real listener on loopback, real validator, the
+// in-memory queue and submission store.
+#include "gateway/mllp/service_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "gateway/mllp/mllp_client.h"
+#include "gateway/mllp/mllp_listener.h"
+#include "gateway/mllp/mllp_test_util.h"
+#include "gateway/queue/memory_queue.h"
+#include "gateway/submission/submission_store.h"
+#include "testing/test_env.h"
+#include "testing/validation_env.h"
+
+namespace genogate::gateway {
+namespace {
+
+using testing::SegmentsOf;
+
+std::string DataFile(const std::string& name) {
+  return genogate::testing::ReadTestFile(genogate::testing::DataDir() +
+                                         "/hl7v2/" + name);
+}
+
+class ServiceSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SubmissionServiceOptions so;
+    so.endpoints = {"ehr"};
+    auto service = DefaultSubmissionService::Create(
+        so, genogate::testing::SharedValidationEnv().validator.get(), &queue_,
+        &store_);
+    ASSERT_TRUE(service.ok()) << service.error().ToString();
+    service_ = std::move(service).value();
+    sink_ = std::make_unique<ServiceSink>(service_.get());
+    handler_ = std::make_unique<OruHandler>(sink_.get(), OruHandlerOptions());
+    MllpListenerOptions lo;
+    lo.port = 0;
+    auto l = MllpListener::Start(lo, handler_.get());
+    ASSERT_TRUE(l.ok()) << l.error().ToString();
+    listener_ = std::move(l).value();
+  }
+
+  std::vector<std::string> Send(const std::string& message) {
+    MllpClientOptions c;
+    c.host = "127.0.0.1";
+    c.port = listener_->port();
+    c.timeout = std::chrono::seconds(60);
+    auto client = MllpClient::Connect(c);
+    EXPECT_TRUE(client.ok());
+    if (!client.ok()) return {};
+    Result<std::string> ack = (*client)->Send(message);
+    EXPECT_TRUE(ack.ok()) << ack.error().ToString();
+    return ack.ok() ? SegmentsOf(*ack) : std::vector<std::string>{};
+  }
+
+  MemoryQueue queue_;
+  MemorySubmissionStore store_;
+  std::unique_ptr<DefaultSubmissionService> service_;
+  std::unique_ptr<ServiceSink> sink_;
+  std::unique_ptr<OruHandler> handler_;
+  std::unique_ptr<MllpListener> listener_;
+};
+
+TEST_F(ServiceSinkTest, AcceptedOnceAndAcknowledgedAgainOnResend) {
+  const std::string msg = DataFile("brca1_germline_two_variants.hl7");
+  std::vector<std::string> first = Send(msg);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[1], "MSA|AA|MSG00001");
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 1);
+  std::vector<std::string> again = Send(msg);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1], first[1]);
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 1);
+  EXPECT_EQ(handler_->counts().duplicates, 1u);
+  // The queued Bundle validates.
+  auto jobs = queue_.Claim("ehr", "t", 5);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  auto issues =
+      genogate::testing::SharedValidationEnv().validator->ValidateText(
+          (*jobs)[0].payload);
+  ASSERT_TRUE(issues.ok());
+  EXPECT_FALSE(issues->HasErrors()) << issues->ToText();
+}
+
+TEST_F(ServiceSinkTest, ControlIdReusedForAnotherMessageGetsAE205) {
+  const std::string msg = DataFile("brca1_germline_two_variants.hl7");
+  ASSERT_EQ(Send(msg)[1], "MSA|AA|MSG00001");
+  std::string changed = msg;
+  changed.replace(changed.find("|57|"), 4, "|58|");  // a read depth
+  std::vector<std::string> segs = Send(changed);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[1], "MSA|AE|MSG00001");
+  EXPECT_EQ(segs[2].rfind("ERR||MSH^1^10^1|205^Duplicate key identifier^"
+                          "HL70357|E||||",
+                          0),
+            0u)
+      << segs[2];
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 1);
+}
+
+TEST_F(ServiceSinkTest, ValidationErrorsGiveAE) {
+  std::string msg = DataFile("brca1_germline_two_variants.hl7");
+  const std::string good = "69551-0^Genomic alt allele [ID]^LN|1|TG|";
+  msg.replace(msg.find(good), good.size(),
+              "69551-0^Genomic alt allele [ID]^LN|1|TQ|");
+  std::vector<std::string> segs = Send(msg);
+  ASSERT_GE(segs.size(), 3u);
+  EXPECT_EQ(segs[1], "MSA|AE|MSG00001");
+  bool found = false;
+  for (size_t i = 2; i < segs.size(); ++i) {
+    if (segs[i].find("gg-allele-chars") != std::string::npos) {
+      found = true;
+      EXPECT_EQ(segs[i].rfind("ERR||OBR^1|102^", 0), 0u) << segs[i];
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 0);
+}
+
+TEST_F(ServiceSinkTest, StoreUnavailableGivesAR) {
+  store_.SetUnavailable(true);
+  std::vector<std::string> segs =
+      Send(DataFile("brca1_germline_two_variants.hl7"));
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[1], "MSA|AR|MSG00001");
+  EXPECT_NE(segs[2].find("send it again later"), std::string::npos);
+  store_.SetUnavailable(false);
+  EXPECT_EQ(Send(DataFile("brca1_germline_two_variants.hl7"))[1],
+            "MSA|AA|MSG00001");
+}
+
+}  // namespace
+}  // namespace genogate::gateway
