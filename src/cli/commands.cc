@@ -11,6 +11,7 @@ CommandList RegisterAll(CLI::App& app) {
   list.push_back(RegisterPush(app));
   list.push_back(RegisterPull(app));
   list.push_back(RegisterQueue(app));
+  list.push_back(RegisterServe(app));
   return list;
 }
 

@@ -29,6 +29,7 @@ Command RegisterValidate(CLI::App& app);
 Command RegisterPush(CLI::App& app);
 Command RegisterPull(CLI::App& app);
 Command RegisterQueue(CLI::App& app);
+Command RegisterServe(CLI::App& app);
 
 }  // namespace genogate::cli
 

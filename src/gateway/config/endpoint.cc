@@ -233,7 +233,7 @@ Result<std::vector<Endpoint>> ParseEndpointsYaml(std::string_view yaml,
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (!root.IsMap()) Fail(root, "", "expected a mapping with 'endpoints'");
-    CheckKeys(root, "", {"endpoints"});
+    CheckKeys(root, "", {"endpoints", "server"});
     const YAML::Node list = root["endpoints"];
     if (!list || !list.IsSequence()) {
       Fail(list ? list : root, "endpoints", "expected a list of endpoints");

@@ -34,6 +34,13 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 }  // namespace internal
 
+// The inline namespace gives these types their own linkage names: the HTTP
+// client (http/http_client.h) has structs with the same names in
+// genogate::gateway, and two different definitions of one name would break
+// the one-definition rule (their implicit destructors would clash at link
+// time). A translation unit still must not include both headers.
+inline namespace server_messages {
+
 struct HttpRequest {
   // "GET", "POST", ... as received (upper case).
   std::string method;
@@ -58,6 +65,14 @@ struct HttpRequest {
   // lab's id, and its roles ("lab", "admin", "auditor", "registry").
   std::string caller;
   std::vector<std::string> roles;
+  // Set by the server: true when the request came over TLS.
+  bool tls = false;
+  // Set by the server for mTLS connections: the verified client
+  // certificate's subject (RFC 2253, e.g. "CN=lab-a,O=Example Lab") and its
+  // subjectAltNames as "DNS:...", "URI:...", "email:...", "IP:...".
+  // Empty when no client certificate was presented.
+  std::string client_cert_subject;
+  std::vector<std::string> client_cert_sans;
 
   // The first header field named `name` (case-insensitive); empty if none.
   std::string_view Header(std::string_view name) const {
@@ -111,6 +126,8 @@ struct HttpResponse {
 
 // A route handler. Must not throw; blocking is allowed (handler threads).
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+}  // namespace server_messages
 
 }  // namespace genogate::gateway
 
