@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -352,6 +353,10 @@ struct HttpServerImpl {
   // Declared last: destroyed first, while the members above (which
   // sessions use in their destructors) still exist.
   asio::io_context ioc;
+  // Keeps ioc.run() going while no socket operation is pending (every
+  // connection waiting for its handler): handlers post their answers back.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work;
   std::optional<tcp::acceptor> acceptor;
 
   size_t BodyLimit(const std::string& media_type) const {
@@ -1058,6 +1063,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
                  "cannot listen on " + where + ": " + ec.message());
   }
   impl->bound_port = acc.local_endpoint(ec).port();
+  impl->work.emplace(impl->ioc.get_executor());
   impl->Accept();
   for (int i = 0; i < o.network_threads; ++i) {
     impl->threads.emplace_back([p = impl.get()] { p->ioc.run(); });
@@ -1103,6 +1109,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   while (s.connections.load() > 0 && SteadyClock::now() < hard) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  s.work.reset();
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
