@@ -15,7 +15,7 @@ debs=(
   libhiredis-dev libre2-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  redis-server nodejs npm openssl curl jq python3
+  redis-server nodejs npm openssl curl jq python3 wrk
   openjdk-17-jdk-headless maven
 )
 missing=()
