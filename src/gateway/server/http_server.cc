@@ -296,21 +296,19 @@ std::string OpenSslError() {
 }
 
 // The canned answer to a connection beyond max_connections.
-const std::string& BusyResponse() {
-  static const std::string* kText = [] {
-    std::string body =
-        "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
-        "\"error\",\"code\":\"transient\",\"details\":{\"text\":\"Too "
-        "many connections; try again later.\"}}]}";
-    return new std::string(
-        "HTTP/1.1 503 Service Unavailable\r\n"
-        "Content-Type: application/fhir+json\r\n"
-        "Retry-After: 5\r\n"
-        "Connection: close\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body);
-  }();
-  return *kText;
+std::string BusyResponse(int retry_after_seconds) {
+  std::string body =
+      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+      "\"error\",\"code\":\"transient\",\"details\":{\"text\":\"Too "
+      "many connections; try again later.\"}}]}";
+  return "HTTP/1.1 503 Service Unavailable\r\n"
+         "Content-Type: application/fhir+json\r\n"
+         "Retry-After: " +
+         std::to_string(retry_after_seconds) +
+         "\r\n"
+         "Connection: close\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -341,6 +339,7 @@ struct HttpServerImpl {
   CounterFamily* refused = nullptr;
   Gauge* connection_gauge = nullptr;
 
+  std::string busy_response;  // BusyResponse(opt.retry_after_seconds)
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopping{false};
   bool stopped = false;
@@ -906,7 +905,7 @@ void internal::HttpServerImpl::OnAccept(error_code ec, tcp::socket socket) {
       // A canned 503, written without waiting (a full socket buffer just
       // loses it), then close.
       socket.non_blocking(true, ignored);
-      asio::const_buffer b(BusyResponse().data(), BusyResponse().size());
+      asio::const_buffer b(busy_response.data(), busy_response.size());
       socket.write_some(b, ignored);
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
@@ -961,6 +960,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   impl->metrics = metrics;
   impl->logger = logger;
   const HttpServerOptions& o = impl->opt;
+  impl->busy_response = BusyResponse(o.retry_after_seconds);
 
   if (!o.tls_cert_file.empty()) {
     impl->tls.emplace(ssl::context::tls_server);
