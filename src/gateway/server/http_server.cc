@@ -56,7 +56,11 @@ class HandlerPool {
   bool TrySubmit(std::function<void()> task) {
     {
       std::lock_guard lock(mu_);
-      if (stopped_ || queue_.size() >= capacity_ + idle_) return false;
+      // Outstanding work (running + queued) is at most one task per thread
+      // plus the queue's capacity.
+      if (stopped_ || queue_.size() + running_ >= capacity_ + threads_.size()) {
+        return false;
+      }
       queue_.push_back(std::move(task));
     }
     cv_.notify_one();
@@ -88,14 +92,16 @@ class HandlerPool {
       std::function<void()> task;
       {
         std::unique_lock lock(mu_);
-        ++idle_;
         cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
-        --idle_;
         if (stopped_) return;
         task = std::move(queue_.front());
         queue_.pop_front();
+        ++running_;
       }
       task();
+      task = nullptr;  // release what it holds before counting it done
+      std::lock_guard lock(mu_);
+      --running_;
     }
   }
 
@@ -103,7 +109,7 @@ class HandlerPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
-  size_t idle_ = 0;  // threads waiting: a task for them is not "queued"
+  size_t running_ = 0;  // tasks being run by a thread
   bool stopped_ = false;
   std::vector<std::thread> threads_;
 };
@@ -661,17 +667,22 @@ class Session final : public SessionBase,
     phase_ = Phase::kHandler;
     auto self = this->shared_from_this();
     const Router* router = srv_->router.get();
-    bool submitted = srv_->pool->TrySubmit([self, router, match = match_,
-                                            r = std::move(r)]() mutable {
-      HttpResponse res = router->Dispatch(match, &r);
-      std::string caller = r.caller;
-      asio::post(
-          self->stream_.get_executor(),
-          [self, res = std::move(res), caller = std::move(caller)]() mutable {
-            self->caller_ = std::move(caller);
-            self->Respond(std::move(res), false);
-          });
-    });
+    const auto* authenticate = &srv_->opt.authenticate;
+    bool submitted =
+        srv_->pool->TrySubmit([self, router, authenticate, match = match_,
+                               r = std::move(r)]() mutable {
+          std::optional<HttpResponse> refused;
+          if (*authenticate) refused = (*authenticate)(match.name(), &r);
+          HttpResponse res =
+              refused ? std::move(*refused) : router->Dispatch(match, &r);
+          std::string caller = r.caller;
+          asio::post(self->stream_.get_executor(),
+                     [self, res = std::move(res),
+                      caller = std::move(caller)]() mutable {
+                       self->caller_ = std::move(caller);
+                       self->Respond(std::move(res), false);
+                     });
+        });
     if (!submitted) {
       srv_->CountRefused("busy");
       Fail(503, "transient", "The gateway is busy; try again later.", "busy",
@@ -721,6 +732,9 @@ class Session final : public SessionBase,
     out->keep_alive(keep);
     keep_alive_ = keep;
     response_ = out;
+    // Counted and logged before the write, so that whoever reads the answer
+    // also finds it in /metrics and the log (the duration ends here).
+    Record();
     Arm(srv_->opt.write_timeout);
     http::async_write(stream_, *out,
                       [self = this->shared_from_this()](error_code ec, size_t) {
@@ -731,7 +745,6 @@ class Session final : public SessionBase,
   void OnWrite(error_code ec) {
     bool timed_out = Disarm();
     response_.reset();
-    Record();
     if (ec || timed_out) return Abort();
     if (!keep_alive_) return Close(must_linger_);
     ReadNext(false);
@@ -1013,10 +1026,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
     impl->requests = &metrics->AddCounter(
         "genogate_http_requests_total",
         "HTTP requests answered, by route and status class", {"route", "code"});
-    impl->durations = &metrics->AddHistogram(
-        "genogate_http_request_duration_seconds",
-        "Time from the first byte of a request to the end of its answer",
-        {"route", "code"});
+    impl->durations =
+        &metrics->AddHistogram("genogate_http_request_duration_seconds",
+                               "Time from the first byte of a request until "
+                               "its answer is ready to send",
+                               {"route", "code"});
     impl->refused = &metrics->AddCounter(
         "genogate_http_refused_total",
         "Requests or connections refused with 503, by reason", {"reason"});

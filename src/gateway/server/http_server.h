@@ -48,7 +48,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,6 +109,16 @@ struct HttpServerOptions {
   // never block (read an atomic a monitor keeps up to date). Null: never
   // overloaded.
   std::function<bool()> overloaded;
+
+  // Authentication hook (issue 9), run on the handler thread before the
+  // route's handler, for every routed request: it may set request->caller
+  // and request->roles (logged as "caller"), or return an answer (401, 403)
+  // that is sent instead of calling the handler. `route` is the route's
+  // name, so operations routes (healthz, readyz, metrics) can stay open.
+  // Null: every request is anonymous.
+  std::function<std::optional<HttpResponse>(std::string_view route,
+                                            HttpRequest* request)>
+      authenticate;
 
   std::string server_name = "genogate";
 };
