@@ -15,7 +15,7 @@ debs=(
   libhiredis-dev libre2-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  redis-server nodejs npm openssl curl jq python3 wrk
+  redis-server nodejs npm openssl curl jq python3 python3-yaml unzip wrk
   openjdk-17-jdk-headless maven
 )
 missing=()
@@ -38,6 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$here/scripts/fetch-packages.sh"
+# helm, for the chart tests (tests/deploy).
+"$here/scripts/fetch-helm.sh" >/dev/null
 
 if [ $build = 1 ]; then
   "$here/scripts/build.sh"

@@ -20,17 +20,11 @@
 #include "cli/common.h"
 #include "fhir/codec.h"
 #include "fhir/schema.h"
-#include "mappers/common/report_builder.h"
-#include "mappers/hl7v2/oru_r01.h"
-#include "mappers/labjson/labjson_mapper.h"
+#include "mappers/convert.h"
 #include "mappers/vcf/bed.h"
-#include "mappers/vcf/vcf_mapper.h"
 
 namespace genogate::cli {
 namespace {
-
-// HL7 v2 messages larger than this are refused (as by the MLLP listener).
-constexpr size_t kMaxHl7v2Bytes = size_t{10} << 20;
 
 struct ConvertOptions {
   std::string input;
@@ -50,28 +44,6 @@ struct ConvertOptions {
   std::string output;
   DefinitionOptions defs;
 };
-
-// "SYSTEM|VALUE" (or "VALUE") -> identifier.
-mappers::IdentifierValue ParseIdentifier(const std::string& text) {
-  size_t bar = text.rfind('|');
-  if (bar == std::string::npos) return {"", text};
-  return {text.substr(0, bar), text.substr(bar + 1)};
-}
-
-// Where a VCF/BED error is, without the column name of sample columns
-// (sample names can identify a patient).
-std::string Where(const mappers::vcf::VcfError& e) {
-  std::string out;
-  if (e.line > 0) out = "line " + std::to_string(e.line);
-  if (e.column > 0) {
-    out += ", column " + std::to_string(e.column);
-    if (e.column <= 9 && !e.column_name.empty()) {
-      out += " (" + e.column_name + ")";
-    }
-  }
-  if (!out.empty()) out += ": ";
-  return out + e.reason;
-}
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -104,38 +76,6 @@ std::string JsonString(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-// An OperationOutcome listing the skipped records.
-std::string SkippedOutcome(const std::vector<mappers::vcf::VcfError>& skipped,
-                           uint64_t total) {
-  std::string out = "{\"resourceType\":\"OperationOutcome\",\"issue\":[";
-  bool first = true;
-  for (const mappers::vcf::VcfError& e : skipped) {
-    if (!first) out += ",";
-    first = false;
-    out += "{\"severity\":\"error\",\"code\":";
-    out +=
-        e.code == ErrorCode::kLimitExceeded ? "\"too-long\"" : "\"structure\"";
-    out += ",\"details\":{\"text\":" + JsonString(e.rule) + "}";
-    out += ",\"diagnostics\":" + JsonString("skipped: " + Where(e));
-    out += "}";
-  }
-  if (total > skipped.size()) {
-    if (!first) out += ",";
-    first = false;
-    out +=
-        "{\"severity\":\"warning\",\"code\":\"too-costly\",\"diagnostics\":" +
-        JsonString(std::to_string(total - skipped.size()) +
-                   " more skipped records not listed") +
-        "}";
-  }
-  if (first) {
-    out +=
-        "{\"severity\":\"information\",\"code\":\"informational\","
-        "\"diagnostics\":\"no records skipped\"}";
-  }
-  return out + "]}\n";
 }
 
 int Malformed(const std::string& input, const std::string& message) {
@@ -244,29 +184,31 @@ class BundleSink {
   bool first_entry_ = true;
 };
 
-int RunConvertHl7v2(const ConvertOptions& o);
-int RunConvertLabJson(const ConvertOptions& o);
-
 int RunConvert(const ConvertOptions& o) {
-  if (o.from == "hl7v2") return RunConvertHl7v2(o);
-  if (o.from == "labjson") return RunConvertLabJson(o);
-  mappers::vcf::VcfMapOptions m;
+  mappers::ConvertOptions m;
+  m.format = *mappers::ParseInputFormat(o.from);
   m.build = o.build;
   m.sample = o.sample;
   m.pass_only = o.pass_only;
   m.source_class = o.source_class;
-  m.patient = ParseIdentifier(o.patient);
-  m.accession = ParseIdentifier(o.accession);
-  m.lab = o.lab;
-  m.specimen = ParseIdentifier(o.specimen);
-  m.keep_going = o.keep_going;
-  if (m.patient.value.empty()) {
-    return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                 "--patient SYSTEM|VALUE is required"));
+  if (!o.patient.empty()) m.patient = mappers::ParseIdentifierText(o.patient);
+  if (!o.accession.empty()) {
+    m.accession = mappers::ParseIdentifierText(o.accession);
   }
-  if (m.accession.value.empty()) {
-    return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                 "--accession SYSTEM|VALUE is required"));
+  m.lab = o.lab;
+  if (!o.specimen.empty()) {
+    m.specimen = mappers::ParseIdentifierText(o.specimen);
+  }
+  m.keep_going = o.keep_going;
+  if (m.format == mappers::InputFormat::kVcf) {
+    if (m.patient.value.empty()) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--patient SYSTEM|VALUE is required"));
+    }
+    if (m.accession.value.empty()) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--accession SYSTEM|VALUE is required"));
+    }
   }
   for (const auto& [path, target] :
        {std::pair{o.regions, &m.regions}, std::pair{o.studied, &m.studied}}) {
@@ -279,66 +221,39 @@ int RunConvert(const ConvertOptions& o) {
           bed.error().code() == ErrorCode::kIo) {
         return Fail("convert", bed.error());
       }
-      return Malformed(path, Where(where));
+      return Malformed(path, mappers::DescribeVcfError(where));
     }
     *target = std::move(bed).value();
   }
 
   Result<Definitions> defs = LoadDefinitions(o.defs);
   if (!defs.ok()) return Fail("convert", defs.error());
-
-  mappers::vcf::VcfMapper mapper(m);
-  Status opened = mapper.OpenFile(o.input);
-  if (!opened.ok()) {
-    const ErrorCode code = opened.error().code();
-    if (code == ErrorCode::kNotFound || code == ErrorCode::kIo) {
-      return Fail("convert", opened.error());
-    }
-    return Malformed(o.input, Where(mapper.error()));
-  }
-  const mappers::GenomicReportInput report = mapper.report();
-  mappers::BuildOptions build_options;
   BundleSink sink(o.ndjson);
-  if (Status s = sink.Open(o.output); !s.ok())
+  if (Status s = sink.Open(o.output); !s.ok()) {
     return Fail("convert", s.error());
-  mappers::ReportStreamBuilder builder(report, build_options, *defs->schema,
-                                       sink.Callback());
-  // A builder error: kInvalidInput is about the data (exit 1), others are
-  // about the environment (exit 2).
-  auto build_failed = [&](const Error& e) {
-    if (e.code() == ErrorCode::kInvalidInput) {
-      return Malformed(o.input, e.message());
-    }
-    return Fail("convert", e);
-  };
-  if (Status s = builder.Begin(); !s.ok()) return build_failed(s.error());
-  mappers::VariantCall call;
-  size_t phase_done = 0;
-  while (true) {
-    Result<bool> more = mapper.Next(&call);
-    if (!more.ok()) {
-      if (more.error().code() == ErrorCode::kIo) {
-        return Fail("convert", more.error());
+  }
+  Result<mappers::ConvertReport> report =
+      mappers::ConvertFile(o.input, m, *defs->schema, sink.Callback());
+  if (!report.ok()) return Fail("convert", report.error());
+  // Malformed input: the findings on standard error (for HL7 v2 all of
+  // them, warnings too), nothing written.
+  const bool hl7v2 = m.format == mappers::InputFormat::kHl7v2;
+  if (!report->ok()) {
+    for (const Issue& issue : report->issues.issues()) {
+      if (hl7v2 || issue.severity == Severity::kFatal ||
+          issue.severity == Severity::kError) {
+        Malformed(o.input, issue.message);
       }
-      return Malformed(o.input, Where(mapper.error()));
     }
-    if (!*more) break;
-    if (Status s = builder.AddVariant(call); !s.ok()) {
-      return build_failed(s.error());
-    }
-    const std::vector<mappers::PhaseRelation>& phases =
-        mapper.phase_relations();
-    for (; phase_done < phases.size(); ++phase_done) {
-      if (Status s = builder.AddPhaseRelation(phases[phase_done]); !s.ok()) {
-        return build_failed(s.error());
-      }
+    return 1;
+  }
+  if (hl7v2) {
+    for (const Issue& issue : report->issues.issues()) {
+      Malformed(o.input, issue.message);
     }
   }
-  if (Status s = builder.Finish(); !s.ok()) return build_failed(s.error());
-
   if (o.keep_going) {
-    std::string outcome =
-        SkippedOutcome(mapper.skipped(), mapper.skipped_count());
+    std::string outcome = mappers::SkippedRecordsOutcome(*report);
     if (o.output.empty() || o.output == "-") {
       std::cerr << outcome;
     } else if (Status s = WriteOutput(o.output + ".outcome.json", outcome);
@@ -348,128 +263,10 @@ int RunConvert(const ConvertOptions& o) {
   }
   Status written = sink.Commit(o.output);
   if (!written.ok()) return Fail("convert", written.error());
-  if (mapper.skipped_count() > 0) {
+  if (report->skipped_count > 0) {
     std::cerr << "genogate convert: " << o.input << ": skipped "
-              << mapper.skipped_count() << " malformed records\n";
+              << report->skipped_count << " malformed records\n";
   }
-  return 0;
-}
-
-// HL7 v2 ORU^R01: every ORDER_OBSERVATION (OBR) becomes one genomic report;
-// all reports of the message go into one transaction Bundle. The patient,
-// accession and lab come from PID, OBR and MSH unless given as options.
-int RunConvertHl7v2(const ConvertOptions& o) {
-  Result<std::string> text = ReadInput(o.input, kMaxHl7v2Bytes);
-  if (!text.ok()) {
-    if (text.error().code() == ErrorCode::kLimitExceeded) {
-      return Malformed(o.input, text.error().message());
-    }
-    return Fail("convert", text.error());
-  }
-  mappers::hl7v2::OruReadResult read = mappers::hl7v2::ReadOruR01(*text);
-  bool errors = read.rejected() || read.has_errors();
-  for (const mappers::hl7v2::Problem& p : read.problems) {
-    std::cerr << "genogate convert: " << o.input << ": " << p.ToString()
-              << "\n";
-  }
-  if (errors) return 1;
-  if (read.reports.empty()) {
-    return Malformed(o.input, "the message holds no OBR (no report)");
-  }
-  Result<Definitions> defs = LoadDefinitions(o.defs);
-  if (!defs.ok()) return Fail("convert", defs.error());
-  BundleSink sink(o.ndjson);
-  if (Status s = sink.Open(o.output); !s.ok())
-    return Fail("convert", s.error());
-  for (mappers::hl7v2::OruReport& r : read.reports) {
-    mappers::GenomicReportInput& in = r.input;
-    if (!o.patient.empty()) in.patient = ParseIdentifier(o.patient);
-    if (!o.accession.empty()) in.accession = ParseIdentifier(o.accession);
-    if (!o.lab.empty()) in.lab_name = o.lab;
-    if (!o.specimen.empty()) in.specimen = ParseIdentifier(o.specimen);
-    if (!o.source_class.empty()) in.source_class = o.source_class;
-    if (!o.build.empty()) in.build = o.build;
-    Status built = Status::Ok();
-    const mappers::BuildOptions build_options;  // must outlive the builder
-    mappers::ReportStreamBuilder builder(in, build_options, *defs->schema,
-                                         sink.Callback());
-    built = builder.Begin();
-    for (size_t i = 0; built.ok() && i < in.variants.size(); ++i) {
-      built = builder.AddVariant(in.variants[i]);
-    }
-    for (size_t i = 0; built.ok() && i < in.phase_relations.size(); ++i) {
-      built = builder.AddPhaseRelation(in.phase_relations[i]);
-    }
-    if (built.ok()) built = builder.Finish();
-    if (!built.ok()) {
-      if (built.error().code() == ErrorCode::kInvalidInput) {
-        return Malformed(o.input,
-                         r.source_location + ": " + built.error().message());
-      }
-      return Fail("convert", built.error());
-    }
-  }
-  if (Status s = sink.Commit(o.output); !s.ok())
-    return Fail("convert", s.error());
-  return 0;
-}
-
-// Lab JSON (genogate-lab-result/1, docs/lab-json.md): one report per
-// document. Every problem is listed on standard error by its JSON pointer
-// (exit 1, nothing written). Options override the document's patient,
-// accession, lab, specimen, source class and build.
-int RunConvertLabJson(const ConvertOptions& o) {
-  const mappers::labjson::Limits limits;
-  Result<std::string> text = ReadInput(o.input, limits.max_bytes);
-  if (!text.ok()) {
-    if (text.error().code() == ErrorCode::kLimitExceeded) {
-      return Malformed(o.input, text.error().message());
-    }
-    return Fail("convert", text.error());
-  }
-  std::vector<mappers::labjson::Problem> problems;
-  Result<mappers::GenomicReportInput> read =
-      mappers::labjson::ReadLabJson(*text, &problems, limits);
-  if (!read.ok()) {
-    for (const mappers::labjson::Problem& p : problems) {
-      Malformed(o.input, p.ToString());
-    }
-    return 1;
-  }
-  mappers::GenomicReportInput& in = *read;
-  if (!o.patient.empty()) in.patient = ParseIdentifier(o.patient);
-  if (!o.accession.empty()) in.accession = ParseIdentifier(o.accession);
-  if (!o.lab.empty()) in.lab_name = o.lab;
-  if (!o.specimen.empty()) in.specimen = ParseIdentifier(o.specimen);
-  if (!o.source_class.empty()) in.source_class = o.source_class;
-  if (!o.build.empty()) {
-    in.build = o.build;
-    for (mappers::VariantCall& v : in.variants) v.build = o.build;
-  }
-  Result<Definitions> defs = LoadDefinitions(o.defs);
-  if (!defs.ok()) return Fail("convert", defs.error());
-  BundleSink sink(o.ndjson);
-  if (Status s = sink.Open(o.output); !s.ok())
-    return Fail("convert", s.error());
-  const mappers::BuildOptions build_options;  // must outlive the builder
-  mappers::ReportStreamBuilder builder(in, build_options, *defs->schema,
-                                       sink.Callback());
-  Status built = builder.Begin();
-  for (size_t i = 0; built.ok() && i < in.variants.size(); ++i) {
-    built = builder.AddVariant(in.variants[i]);
-  }
-  for (size_t i = 0; built.ok() && i < in.phase_relations.size(); ++i) {
-    built = builder.AddPhaseRelation(in.phase_relations[i]);
-  }
-  if (built.ok()) built = builder.Finish();
-  if (!built.ok()) {
-    if (built.error().code() == ErrorCode::kInvalidInput) {
-      return Malformed(o.input, built.error().message());
-    }
-    return Fail("convert", built.error());
-  }
-  if (Status s = sink.Commit(o.output); !s.ok())
-    return Fail("convert", s.error());
   return 0;
 }
 

@@ -119,6 +119,22 @@ bool RedisServer::Launch() {
   };
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
+  if (!options_.config_file_text.empty()) {
+    std::string text = options_.config_file_text;
+    for (size_t at; (at = text.find("{port}")) != std::string::npos;) {
+      text.replace(at, 6, std::to_string(port_));
+    }
+    std::string conf = dir_ + "/redis.conf";
+    // Only on the first launch: a Sentinel rewrites its file with what it
+    // learnt (the current master), which a restart must keep.
+    if (!std::filesystem::exists(conf)) {
+      FILE* f = std::fopen(conf.c_str(), "w");
+      if (f == nullptr) return false;
+      std::fwrite(text.data(), 1, text.size(), f);
+      std::fclose(f);
+    }
+    args.insert(args.begin() + 1, conf);
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

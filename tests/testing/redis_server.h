@@ -29,6 +29,10 @@ class RedisServer {
     // "always" or "everysec" (see docs in gateway/queue/redis_queue.h).
     std::string appendfsync = "everysec";
     std::vector<std::string> extra_args;
+    // When set, written to <dir>/redis.conf and passed as the config file
+    // (a Sentinel needs one: add "--sentinel" to extra_args). May use
+    // "{port}" for the server's own port.
+    std::string config_file_text;
   };
 
   // Starts a server; on failure records a test failure (ADD_FAILURE) and

@@ -154,15 +154,23 @@ Result<RedisOptions> RedisOptions::FromUrl(std::string_view url) {
     }
     return o;
   }
-  if (!StartsWith(url, "redis://")) return bad("unknown scheme");
-  std::string_view rest = url.substr(8);
+  const bool sentinel = StartsWith(url, "redis+sentinel://");
+  if (!sentinel && !StartsWith(url, "redis://")) return bad("unknown scheme");
+  std::string_view rest = url.substr(sentinel ? 17 : 8);
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    std::string_view db = rest.substr(slash + 1);
-    if (!db.empty() && !ParseInt(db, 0, 1 << 20, &o.db)) {
-      return bad("database must be a number");
+  std::string_view path =
+      slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (sentinel) {
+    size_t next = path.find('/');
+    o.sentinel_master = std::string(path.substr(0, next));
+    if (o.sentinel_master.empty()) {
+      return bad("redis+sentinel:// needs the master name as its path");
     }
+    path = next == std::string_view::npos ? "" : path.substr(next + 1);
+  }
+  if (!path.empty() && !ParseInt(path, 0, 1 << 20, &o.db)) {
+    return bad("database must be a number");
   }
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) {
@@ -178,33 +186,63 @@ Result<RedisOptions> RedisOptions::FromUrl(std::string_view url) {
       o.password = PercentDecode(userinfo.substr(colon + 1));
     }
   }
-  std::string_view host = authority;
-  if (!authority.empty() && authority[0] == '[') {  // [ipv6]:port
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '['");
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':' || !ParseInt(after.substr(1), 1, 65535, &o.port)) {
+  // host[:port] or [ipv6][:port].
+  auto parse_host = [&](std::string_view text, std::string* host,
+                        int* port) -> Status {
+    std::string_view h = text;
+    if (!text.empty() && text[0] == '[') {
+      size_t close = text.find(']');
+      if (close == std::string_view::npos) return bad("unclosed '['");
+      h = text.substr(1, close - 1);
+      std::string_view after = text.substr(close + 1);
+      if (!after.empty() &&
+          (after[0] != ':' || !ParseInt(after.substr(1), 1, 65535, port))) {
         return bad("port must be 1..65535");
       }
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      if (!ParseInt(authority.substr(colon + 1), 1, 65535, &o.port)) {
-        return bad("port must be 1..65535");
+    } else {
+      size_t colon = text.rfind(':');
+      if (colon != std::string_view::npos) {
+        h = text.substr(0, colon);
+        if (!ParseInt(text.substr(colon + 1), 1, 65535, port)) {
+          return bad("port must be 1..65535");
+        }
       }
     }
+    if (h.empty()) return bad("missing host");
+    *host = std::string(h);
+    return Status::Ok();
+  };
+  if (!sentinel) {
+    if (Status s = parse_host(authority, &o.host, &o.port); !s.ok()) {
+      return s.error();
+    }
+    return o;
   }
-  if (host.empty()) return bad("missing host");
-  o.host = std::string(host);
+  while (true) {
+    size_t comma = authority.find(',');
+    std::pair<std::string, int> node{"", 26379};
+    if (Status s =
+            parse_host(authority.substr(0, comma), &node.first, &node.second);
+        !s.ok()) {
+      return s.error();
+    }
+    o.sentinels.push_back(std::move(node));
+    if (comma == std::string_view::npos) break;
+    authority = authority.substr(comma + 1);
+  }
   return o;
 }
 
 std::string RedisOptions::Describe() const {
   std::string auth = password.empty() ? "" : (username + ":***@");
+  if (!sentinel_master.empty()) {
+    std::string out = "redis+sentinel://" + auth;
+    for (size_t i = 0; i < sentinels.size(); ++i) {
+      if (i > 0) out += ",";
+      out += sentinels[i].first + ":" + std::to_string(sentinels[i].second);
+    }
+    return out + "/" + sentinel_master + "/" + std::to_string(db);
+  }
   if (!unix_path.empty()) {
     return "unix://" + unix_path + "?db=" + std::to_string(db);
   }
@@ -247,12 +285,54 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(
   return c;
 }
 
+Status RedisClient::ResolveMaster(std::string* host, int* port) {
+  std::string last = "no sentinel configured";
+  for (const auto& [shost, sport] : options_.sentinels) {
+    RedisOptions so;
+    so.host = shost;
+    so.port = sport;
+    so.password = options_.sentinel_password;
+    so.connect_timeout = options_.connect_timeout;
+    so.command_timeout = options_.command_timeout;
+    Result<std::unique_ptr<RedisClient>> sentinel =
+        RedisClient::Connect(std::move(so));
+    if (!sentinel.ok()) {
+      last = sentinel.error().message();
+      continue;
+    }
+    Result<RedisReply> r = (*sentinel)->Command(
+        {"SENTINEL", "get-master-addr-by-name", options_.sentinel_master});
+    if (!r.ok()) {
+      last = r.error().message();
+      continue;
+    }
+    int p = 0;
+    if (r->is_array() && r->elements.size() == 2 &&
+        ParseInt(r->elements[1].str, 1, 65535, &p)) {
+      *host = r->elements[0].str;
+      *port = p;
+      return Status::Ok();
+    }
+    last = "sentinel " + shost + ":" + std::to_string(sport) +
+           " does not know master \"" + options_.sentinel_master + "\"";
+  }
+  return Error(
+      ErrorCode::kUnavailable,
+      "no sentinel of " + options_.Describe() + " named a master: " + last);
+}
+
 Status RedisClient::EnsureConnected() {
   if (impl_->ctx != nullptr) return Status::Ok();
   timeval ctv = ToTimeval(options_.connect_timeout);
+  std::string host = options_.host;
+  int port = options_.port;
+  const bool sentinel = !options_.sentinel_master.empty();
+  if (sentinel) {
+    if (Status s = ResolveMaster(&host, &port); !s.ok()) return s;
+  }
   redisContext* ctx =
-      options_.unix_path.empty()
-          ? redisConnectWithTimeout(options_.host.c_str(), options_.port, ctv)
+      options_.unix_path.empty() || sentinel
+          ? redisConnectWithTimeout(host.c_str(), port, ctv)
           : redisConnectUnixWithTimeout(options_.unix_path.c_str(), ctv);
   if (ctx == nullptr) {
     return Error(ErrorCode::kUnavailable,
@@ -277,6 +357,18 @@ Status RedisClient::EnsureConnected() {
     if (!r.ok()) {
       impl_->Reset();
       return r.error().WithContext("redis AUTH at " + options_.Describe());
+    }
+  }
+  if (sentinel) {
+    // The Sentinels may still name the old master during a failover.
+    Result<RedisReply> role = Command({"ROLE"});
+    if (!role.ok() || !role->is_array() || role->elements.empty() ||
+        role->elements[0].str != "master") {
+      impl_->Reset();
+      return Error(ErrorCode::kUnavailable,
+                   "the server the sentinels of " + options_.Describe() +
+                       " named (" + host + ":" + std::to_string(port) +
+                       ") is not a master (failover under way?)");
     }
   }
   if (options_.db != 0) {
@@ -324,7 +416,13 @@ Result<RedisReply> RedisClient::Send(const std::vector<std::string>& argv,
       *noscript = true;
       return Error(ErrorCode::kNotFound, "NOSCRIPT");
     }
-    return ErrorFromReply(msg);
+    Error e = ErrorFromReply(msg);
+    // A demoted master: find the new one on the next call.
+    if (!options_.sentinel_master.empty() &&
+        (StartsWith(msg, "READONLY") || StartsWith(msg, "MASTERDOWN"))) {
+      impl_->Reset();
+    }
+    return e;
   }
   return Convert(reply.get());
 }

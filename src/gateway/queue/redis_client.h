@@ -14,6 +14,13 @@
 // GG_NOTFOUND -> kNotFound, GG_INVALID -> kInvalidInput); any other error
 // reply is kInternal.
 //
+// Sentinel: with RedisOptions::sentinel_master set, every (re)connect asks
+// the Sentinels in turn for the master's address (SENTINEL
+// get-master-addr-by-name) and checks with ROLE that the server it reached
+// is a master; a READONLY or MASTERDOWN answer (a failover under way) also
+// drops the connection, so the next call finds the new master. A call that
+// fails during a failover is kUnavailable like any other lost connection.
+//
 // Thread-safety: a RedisClient is NOT thread-safe; use one per thread or a
 // pool (RedisQueue keeps a pool).
 #ifndef GENOGATE_GATEWAY_QUEUE_REDIS_CLIENT_H_
@@ -24,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -40,14 +48,23 @@ struct RedisOptions {
   int db = 0;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{5000};
+  // Sentinel mode when set: the master's name; host/port are then unused
+  // and `sentinels` (host, port) are asked for the master's address.
+  std::string sentinel_master;
+  std::vector<std::pair<std::string, int>> sentinels;
+  // AUTH for the Sentinels (often different from the data nodes').
+  std::string sentinel_password;
 
-  // Parses "redis://[[user]:password@]host[:port][/db]" and
-  // "unix:///path/to/socket[?db=N]" (password percent-decoded).
-  // kInvalidInput for anything else; the message never contains the
-  // password.
+  // Parses "redis://[[user]:password@]host[:port][/db]",
+  // "unix:///path/to/socket[?db=N]" and
+  // "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/
+  // master-name[/db]" (Sentinel port default 26379; the password is the
+  // data nodes'). Passwords are percent-decoded. kInvalidInput for anything
+  // else; the message never contains the password.
   static Result<RedisOptions> FromUrl(std::string_view url);
 
-  // "redis://host:port/db" or "unix:///path?db=N", password redacted.
+  // "redis://host:port/db", "unix:///path?db=N" or
+  // "redis+sentinel://h1:p1,h2:p2/master/db", password redacted.
   std::string Describe() const;
 };
 
@@ -104,6 +121,8 @@ class RedisClient {
   struct Impl;
   explicit RedisClient(RedisOptions options);
   Status EnsureConnected();
+  // Sentinel mode: asks the Sentinels for the master's address.
+  Status ResolveMaster(std::string* host, int* port);
   // Sends argv; sets *noscript (if given) on a NOSCRIPT error reply.
   Result<RedisReply> Send(const std::vector<std::string>& argv, bool* noscript);
 
