@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -96,8 +97,19 @@ int RunServe(const ServeFlags& f) {
   Result<gateway::RedisOptions> external = gateway::RedisOptions();
   if (!config.redis_url.empty()) {
     external = gateway::RedisOptions::FromUrl(config.redis_url);
-    if (!external.ok())
+    if (!external.ok()) {
       return ServeFail(external.error().WithContext("--redis"));
+    }
+    if (!config.redis_password_env.empty()) {
+      const char* pw = std::getenv(config.redis_password_env.c_str());
+      if (pw == nullptr || *pw == '\0') {
+        return ServeFail(Error(ErrorCode::kFailedPrecondition,
+                               "environment variable " +
+                                   config.redis_password_env +
+                                   " (redis.password_env) is not set"));
+      }
+      external->password = pw;
+    }
   }
 
   // 2. Signals: blocked in every thread (the ones started below inherit the

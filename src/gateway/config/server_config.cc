@@ -70,10 +70,10 @@ std::chrono::milliseconds Millis(const YAML::Node& node,
 
 ServerConfig ParseServer(const YAML::Node& s) {
   ServerConfig c;
-  CheckKeys(s, "server",
-            {"listen", "data_dir", "redis", "log_level",
-             "insecure_allow_unauthenticated", "tls", "threads", "limits",
-             "shutdown_grace_ms"});
+  CheckKeys(
+      s, "server",
+      {"listen", "data_dir", "log_level", "insecure_allow_unauthenticated",
+       "tls", "threads", "limits", "shutdown_grace_ms"});
   if (s["listen"]) {
     c.listen = Scalar(s["listen"], "server.listen");
     Status ok = ParseListenAddress(c.listen, &c.http.host, &c.http.port);
@@ -82,11 +82,6 @@ ServerConfig ParseServer(const YAML::Node& s) {
   if (s["data_dir"]) {
     c.data_dir = Scalar(s["data_dir"], "server.data_dir");
     if (c.data_dir.empty()) Fail(s["data_dir"], "server.data_dir", "empty");
-  }
-  if (s["redis"]) {
-    c.redis_url = Scalar(s["redis"], "server.redis");
-    Result<RedisOptions> r = RedisOptions::FromUrl(c.redis_url);
-    if (!r.ok()) Fail(s["redis"], "server.redis", r.error().message());
   }
   if (s["log_level"]) {
     c.log_level = Scalar(s["log_level"], "server.log_level");
@@ -259,6 +254,7 @@ bool IsLoopbackHost(std::string_view host) {
 
 Status CheckListenSafety(const ServerConfig& config) {
   if (IsLoopbackHost(config.http.host)) return Status::Ok();
+  if (config.authentication_configured) return Status::Ok();
   if (!config.http.client_ca_file.empty()) return Status::Ok();  // mTLS
   if (config.insecure_allow_unauthenticated) return Status::Ok();
   return Error(
@@ -281,12 +277,25 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (root.IsNull()) return ServerConfig();
-    CheckKeys(root, "", {"server", "endpoints"});
+    CheckKeys(root, "",
+              {"server", "endpoints", "redis", "queue", "security", "mllp"});
     if (has_endpoints != nullptr) {
       *has_endpoints = static_cast<bool>(root["endpoints"]);
     }
-    if (root["server"]) return ParseServer(root["server"]);
-    return ServerConfig();
+    ServerConfig c;
+    if (root["server"]) c = ParseServer(root["server"]);
+    if (const YAML::Node r = root["redis"]) {
+      CheckKeys(r, "redis", {"url", "password_env"});
+      if (r["url"]) {
+        c.redis_url = Scalar(r["url"], "redis.url");
+        Result<RedisOptions> parsed = RedisOptions::FromUrl(c.redis_url);
+        if (!parsed.ok()) Fail(r["url"], "redis.url", parsed.error().message());
+      }
+      if (r["password_env"]) {
+        c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
+      }
+    }
+    return c;
   } catch (const ConfigError& e) {
     return Error(ErrorCode::kInvalidInput,
                  file + ":" + std::to_string(e.line) + ": " +

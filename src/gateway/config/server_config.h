@@ -5,7 +5,6 @@
 //   server:
 //     listen: 127.0.0.1:8080          # HOST:PORT, [IPv6]:PORT
 //     data_dir: /var/lib/genogate     # embedded Redis data, outboxes
-//     redis: redis://127.0.0.1:6379/0 # absent: embedded redis-server
 //     log_level: info                 # debug | info | warn | error
 //     insecure_allow_unauthenticated: false
 //     tls:
@@ -28,6 +27,12 @@
 //       write_timeout_ms: 60000
 //       retry_after_seconds: 5
 //     shutdown_grace_ms: 30000
+//   redis:                            # absent: embedded redis-server
+//     url: redis://redis.internal:6379/0
+//     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//
+// The top-level sections `queue`, `security` and `mllp` belong to other
+// parsers and are not checked here; any other top-level key is an error.
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -54,8 +59,15 @@ struct ServerConfig {
   // Where to listen; http.host / http.port hold the parsed form.
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "genogate-data";
-  // Empty: start and supervise a private redis-server in data_dir/redis.
+  // `redis.url`; empty: start and supervise a private redis-server in
+  // data_dir/redis.
   std::string redis_url;
+  // `redis.password_env`: the environment variable holding the password
+  // (never the password itself in the file).
+  std::string redis_password_env;
+  // Set by the wiring when caller authentication (issue 9: API keys, JWT)
+  // is configured; CheckListenSafety then allows any address.
+  bool authentication_configured = false;
   std::string log_level = "info";
   // Explicit opt-in to serve a non-loopback address without authentication
   // (until issue 9's authentication exists, mTLS is the only
@@ -66,8 +78,8 @@ struct ServerConfig {
   HttpServerOptions http;
 };
 
-// Parses the YAML text's `server:` section (optional; top-level keys other
-// than `server` and `endpoints` are refused). kInvalidInput with
+// Parses the YAML text's `server:` and `redis:` sections (both optional;
+// unknown top-level keys are refused). kInvalidInput with
 // "<file>:<line>: <key>: <problem>" (as ParseEndpointsYaml) for syntax
 // errors, unknown keys and bad values. *has_endpoints (if not null) tells
 // whether the file has an `endpoints:` section.
@@ -88,8 +100,8 @@ Status ParseListenAddress(std::string_view listen, std::string* host,
 // True for "localhost", 127.0.0.0/8 and ::1.
 bool IsLoopbackHost(std::string_view host);
 
-// The start-up rule while genogate has no caller authentication but mTLS:
-// a non-loopback address needs tls.client_ca_file (mTLS) or
+// The start-up rule: a non-loopback address needs caller authentication
+// (authentication_configured, or tls.client_ca_file for mTLS) or
 // insecure_allow_unauthenticated. kFailedPrecondition with a message that
 // says how to configure it.
 Status CheckListenSafety(const ServerConfig& config);

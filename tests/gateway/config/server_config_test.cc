@@ -11,7 +11,6 @@ TEST(ServerConfigTest, ParsesEverySetting) {
 server:
   listen: "[::1]:9443"
   data_dir: /var/lib/genogate
-  redis: redis://127.0.0.1:6380/2
   log_level: warn
   insecure_allow_unauthenticated: true
   tls:
@@ -32,6 +31,11 @@ server:
     write_timeout_ms: 20000
     retry_after_seconds: 9
   shutdown_grace_ms: 1234
+redis:
+  url: redis://127.0.0.1:6380/2
+  password_env: GW_REDIS_PASSWORD
+queue: {key_file: /etc/genogate/queue.key}
+security: {api_keys_file: keys.yaml}
 endpoints:
   - name: ehr
     url: https://ehr.example.org/fhir
@@ -43,6 +47,7 @@ endpoints:
   EXPECT_EQ(c->http.port, 9443);
   EXPECT_EQ(c->data_dir, "/var/lib/genogate");
   EXPECT_EQ(c->redis_url, "redis://127.0.0.1:6380/2");
+  EXPECT_EQ(c->redis_password_env, "GW_REDIS_PASSWORD");
   EXPECT_EQ(c->log_level, "warn");
   EXPECT_TRUE(c->insecure_allow_unauthenticated);
   EXPECT_EQ(c->http.tls_cert_file, "gw.pem");
@@ -86,8 +91,10 @@ TEST(ServerConfigTest, ErrorsNameFileLineAndKey) {
             "gw.yaml:3: server.limits.max_connections: must be at least 1");
   EXPECT_EQ(err("server:\n  tls:\n    cert_file: a.pem\n"),
             "gw.yaml:3: server.tls: cert_file and key_file go together");
-  EXPECT_EQ(err("server:\n  redis: http://x\n").substr(0, 22),
-            "gw.yaml:2: server.redi");
+  EXPECT_EQ(err("redis:\n  url: http://x\n").substr(0, 22),
+            "gw.yaml:2: redis.url: ");
+  EXPECT_EQ(err("server:\n  redis: redis://x/0\n"),
+            "gw.yaml:2: server.redis: unknown key");
   EXPECT_EQ(err("server:\n  log_level: loud\n"),
             "gw.yaml:2: server.log_level: must be debug, info, warn or error");
   EXPECT_EQ(err("servers: {}\n"), "gw.yaml:1: servers: unknown key");
@@ -128,6 +135,10 @@ TEST(ServerConfigTest, NonLoopbackNeedsMtlsOrExplicitOptIn) {
   EXPECT_FALSE(CheckListenSafety(c).ok());  // TLS alone authenticates no one
   c.http.client_ca_file = "ca";
   EXPECT_TRUE(CheckListenSafety(c).ok());
+  ServerConfig authenticated;
+  authenticated.http.host = "0.0.0.0";
+  authenticated.authentication_configured = true;
+  EXPECT_TRUE(CheckListenSafety(authenticated).ok());
   ServerConfig opt_in;
   opt_in.http.host = "192.0.2.1";
   opt_in.insecure_allow_unauthenticated = true;
