@@ -8,10 +8,16 @@ scripts/setup.sh --no-build
 GENOGATE_BUILD_DIR=$here/build-release scripts/build.sh -DCMAKE_BUILD_TYPE=Release
 shopt -s nullglob
 for b in build-release/bench/*_bench; do
-  # server_bench is a pair of servers that server_figures.sh drives.
-  [ "$(basename "$b")" = server_bench ] && continue
+  case "$(basename "$b")" in
+    delivery_bench | queue_bench) continue ;;  # in delivery_figures.sh
+    server_bench) continue ;;  # in server_figures.sh
+  esac
   echo "== $(basename "$b")"
   "$b"
 done
+bench/delivery_figures.sh "$here/build-release"
+# End to end: a generated 1,000,000-record VCF to NDJSON (records/s, MB/s,
+# peak RSS).
+bench/vcf_convert_figures.sh build-release/genogate
 echo "== server_figures.sh"
 bench/server_figures.sh build-release

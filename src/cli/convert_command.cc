@@ -7,8 +7,11 @@
 // when the command cannot run. With --keep-going malformed records are
 // skipped and listed in an OperationOutcome written to OUT.outcome.json
 // (standard error when writing to standard output).
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +24,7 @@
 #include "fhir/codec.h"
 #include "fhir/schema.h"
 #include "mappers/convert.h"
+#include "mappers/lab_profile.h"
 #include "mappers/vcf/bed.h"
 
 namespace genogate::cli {
@@ -42,7 +46,76 @@ struct ConvertOptions {
   bool keep_going = false;
   bool ndjson = false;
   std::string output;
+  std::string mapping;
   DefinitionOptions defs;
+};
+
+// A progress line on standard error while a large VCF converts, redrawn at
+// most four times a second: bytes read / total (gzip: compressed bytes),
+// records, records per second. Only when standard error is a terminal and
+// the input is at least kMinBytes (or its size is unknown); erased at the
+// end, so nothing of it stays in the terminal or reaches a log.
+class ProgressBar {
+ public:
+  static constexpr uint64_t kMinBytes = uint64_t{1} << 20;
+
+  explicit ProgressBar(const std::string& input) {
+    if (!isatty(STDERR_FILENO)) return;
+    struct stat st;
+    if (input != "-" && ::stat(input.c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      total_ = static_cast<uint64_t>(st.st_size);
+      if (total_ < kMinBytes) return;
+    }
+    enabled_ = true;
+    start_ = std::chrono::steady_clock::now();
+  }
+  ~ProgressBar() { Clear(); }
+  bool enabled() const { return enabled_; }
+
+  void Update(const mappers::ConvertProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    drawn_ = true;
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    const double rate =
+        seconds > 0 ? static_cast<double>(p.records) / seconds : 0;
+    char line[160];
+    const double mb = static_cast<double>(p.source_bytes) / 1e6;
+    if (total_ > 0) {
+      const double f = std::min(1.0, static_cast<double>(p.source_bytes) /
+                                         static_cast<double>(total_));
+      char bar[21];
+      const int filled = static_cast<int>(f * 20);
+      for (int i = 0; i < 20; ++i) bar[i] = i < filled ? '#' : '-';
+      bar[20] = '\0';
+      std::snprintf(line, sizeof(line),
+                    "\r[%s] %3.0f%%  %.1f/%.1f MB  %llu records  %.0f "
+                    "records/s\033[K",
+                    bar, f * 100, mb, static_cast<double>(total_) / 1e6,
+                    static_cast<unsigned long long>(p.records), rate);
+    } else {
+      std::snprintf(line, sizeof(line),
+                    "\r%.1f MB  %llu records  %.0f records/s\033[K", mb,
+                    static_cast<unsigned long long>(p.records), rate);
+    }
+    std::fputs(line, stderr);
+    std::fflush(stderr);
+  }
+
+  void Clear() {
+    if (!drawn_) return;
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool enabled_ = false;
+  bool drawn_ = false;
+  uint64_t total_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
 };
 
 std::string JsonString(std::string_view s) {
@@ -83,45 +156,56 @@ int Malformed(const std::string& input, const std::string& message) {
   return 1;
 }
 
-// NDJSON output, streamed: to a temporary file beside OUT that is renamed
-// over OUT on Commit (removed otherwise), or, for standard output, kept in
-// memory until Commit so that a malformed input writes nothing.
-class NdjsonOutput {
+// The output, streamed: to a temporary file beside OUT that is renamed
+// over OUT on Commit (removed otherwise), or, for standard output, to an
+// anonymous temporary file copied out on Commit, so that a malformed input
+// writes nothing and memory stays flat whatever the output size.
+class StreamOutput {
  public:
-  ~NdjsonOutput() {
+  ~StreamOutput() {
     if (file_) {
       std::fclose(file_);
-      std::remove(temp_.c_str());
+      if (!temp_.empty()) std::remove(temp_.c_str());
     }
   }
   Status Open(const std::string& path) {
     path_ = path;
-    if (path.empty() || path == "-") return Status::Ok();
-    temp_ = path + ".tmp-XXXXXX";
-    int fd = mkstemp(temp_.data());
-    if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + temp_);
-    file_ = fdopen(fd, "w");
-    if (!file_) {
-      close(fd);
-      std::remove(temp_.c_str());
-      return Error(ErrorCode::kIo, "cannot open " + temp_);
+    if (path.empty() || path == "-") {
+      // In $TMPDIR, unlinked at once: gone however the process ends.
+      const char* dir = std::getenv("TMPDIR");
+      std::string name =
+          std::string(dir && *dir ? dir : "/tmp") + "/genogate-convert-XXXXXX";
+      int fd = mkstemp(name.data());
+      if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + name);
+      std::remove(name.c_str());
+      file_ = fdopen(fd, "w+");
+      if (!file_) {
+        close(fd);
+        return Error(ErrorCode::kIo, "cannot open a temporary file");
+      }
+    } else {
+      temp_ = path + ".tmp-XXXXXX";
+      int fd = mkstemp(temp_.data());
+      if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + temp_);
+      fchmod(fd, 0640);
+      file_ = fdopen(fd, "w");
+      if (!file_) {
+        close(fd);
+        std::remove(temp_.c_str());
+        return Error(ErrorCode::kIo, "cannot open " + temp_);
+      }
     }
+    std::setvbuf(file_, nullptr, _IOFBF, size_t{1} << 20);
     return Status::Ok();
   }
-  Status Write(std::string_view line) {
-    if (!file_) {
-      buffer_.append(line);
-      buffer_.push_back('\n');
-      return Status::Ok();
-    }
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
-        std::fputc('\n', file_) == EOF) {
-      return Error(ErrorCode::kIo, "cannot write " + temp_);
+  Status Write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) {
+      return Error(ErrorCode::kIo, "cannot write " + Name());
     }
     return Status::Ok();
   }
   Status Commit() {
-    if (!file_) return WriteOutput(path_, buffer_);
+    if (temp_.empty()) return CopyToStdout();
     bool ok = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
     ok = std::fclose(file_) == 0 && ok;
     file_ = nullptr;
@@ -133,54 +217,71 @@ class NdjsonOutput {
   }
 
  private:
-  std::string path_, temp_, buffer_;
-  FILE* file_ = nullptr;
-};
-
-// Receives the builder's entries: NDJSON lines go out as they are built;
-// for a Bundle each entry's text is appended as soon as it is built (one
-// entry per line), so only the output text is held, not the element trees.
-class BundleSink {
- public:
-  explicit BundleSink(bool ndjson) : ndjson_(ndjson) {}
-  Status Open(const std::string& output) {
-    return ndjson_ ? ndjson_out_.Open(output) : Status::Ok();
+  std::string Name() const {
+    return temp_.empty() ? "a temporary file" : temp_;
   }
-  mappers::EntrySink Callback() {
-    return [this](fhir::Node entry) -> Status { return Add(std::move(entry)); };
-  }
-  Status Commit(const std::string& output) {
-    if (ndjson_) return ndjson_out_.Commit();
-    out_ += "\n]}\n";
-    return WriteOutput(output, out_);
-  }
-
- private:
-  Status Add(fhir::Node entry) {
-    const fhir::Node* resource = entry.Child("resource");
-    const fhir::Node* request = entry.Child("request");
-    if (!resource || !request) {
-      return Error(ErrorCode::kInternal, "entry without resource");
+  Status CopyToStdout() {
+    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
+      return Error(ErrorCode::kIo, "cannot read back a temporary file");
     }
-    Result<std::string> json = fhir::WriteJson(*resource);
-    if (!json.ok()) return json.error();
-    if (ndjson_) return ndjson_out_.Write(*json);
-    out_ += first_entry_ ? "\n" : ",\n";
-    first_entry_ = false;
-    out_ +=
-        "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
-        ",\"resource\":" + *json + ",\"request\":{\"method\":" +
-        JsonString(request->ChildValue("method")) +
-        ",\"url\":" + JsonString(request->ChildValue("url")) +
-        ",\"ifNoneExist\":" + JsonString(request->ChildValue("ifNoneExist")) +
-        "}}";
+    std::vector<char> buf(size_t{1} << 20);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), file_)) > 0) {
+      if (std::fwrite(buf.data(), 1, n, stdout) != n) {
+        return Error(ErrorCode::kIo, "cannot write to standard output");
+      }
+    }
+    if (std::ferror(file_) || std::fflush(stdout) != 0) {
+      return Error(ErrorCode::kIo, "cannot write to standard output");
+    }
     return Status::Ok();
   }
 
+  std::string path_, temp_;
+  FILE* file_ = nullptr;
+};
+
+// Receives the builder's entries as JSON text and writes them as they come:
+// NDJSON (one resource per line) or a transaction Bundle (one entry per
+// line).
+class BundleSink : public mappers::JsonEntrySink {
+ public:
+  explicit BundleSink(bool ndjson) : ndjson_(ndjson) {}
+  Status Open(const std::string& output) {
+    if (Status s = out_.Open(output); !s.ok()) return s;
+    if (ndjson_) return Status::Ok();
+    return out_.Write(
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+  }
+  Status Commit() {
+    if (!ndjson_) {
+      if (Status s = out_.Write("\n]}\n"); !s.ok()) return s;
+    }
+    return out_.Commit();
+  }
+
+  Status BeginEntry(const EntryHead& head) override {
+    if (ndjson_) return Status::Ok();
+    request_ = ",\"request\":{\"method\":" + JsonString(head.method) +
+               ",\"url\":" + JsonString(head.url) +
+               ",\"ifNoneExist\":" + JsonString(head.if_none_exist) + "}}";
+    std::string start = first_entry_ ? "\n" : ",\n";
+    first_entry_ = false;
+    start += "{\"fullUrl\":" + JsonString(head.full_url) + ",\"resource\":";
+    return out_.Write(start);
+  }
+  Status ResourceText(std::string_view json) override {
+    return out_.Write(json);
+  }
+  Status EndEntry() override {
+    return out_.Write(ndjson_ ? std::string_view("\n")
+                              : std::string_view(request_));
+  }
+
+ private:
   bool ndjson_;
-  NdjsonOutput ndjson_out_;
-  std::string out_ =
-      "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[";
+  StreamOutput out_;
+  std::string request_;
   bool first_entry_ = true;
 };
 
@@ -200,16 +301,6 @@ int RunConvert(const ConvertOptions& o) {
     m.specimen = mappers::ParseIdentifierText(o.specimen);
   }
   m.keep_going = o.keep_going;
-  if (m.format == mappers::InputFormat::kVcf) {
-    if (m.patient.value.empty()) {
-      return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                   "--patient SYSTEM|VALUE is required"));
-    }
-    if (m.accession.value.empty()) {
-      return Fail("convert", Error(ErrorCode::kInvalidInput,
-                                   "--accession SYSTEM|VALUE is required"));
-    }
-  }
   for (const auto& [path, target] :
        {std::pair{o.regions, &m.regions}, std::pair{o.studied, &m.studied}}) {
     if (path.empty()) continue;
@@ -225,6 +316,22 @@ int RunConvert(const ConvertOptions& o) {
     }
     *target = std::move(bed).value();
   }
+  // The lab's profile fills what the command line leaves unset.
+  if (!o.mapping.empty()) {
+    Result<mappers::LabProfile> profile = mappers::LoadLabProfile(o.mapping);
+    if (!profile.ok()) return Fail("convert", profile.error());
+    mappers::ApplyLabProfile(*profile, &m);
+  }
+  if (m.format == mappers::InputFormat::kVcf) {
+    if (m.patient.value.empty() && !m.patient_from_sample) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--patient SYSTEM|VALUE is required"));
+    }
+    if (m.accession.value.empty()) {
+      return Fail("convert", Error(ErrorCode::kInvalidInput,
+                                   "--accession SYSTEM|VALUE is required"));
+    }
+  }
 
   Result<Definitions> defs = LoadDefinitions(o.defs);
   if (!defs.ok()) return Fail("convert", defs.error());
@@ -232,8 +339,15 @@ int RunConvert(const ConvertOptions& o) {
   if (Status s = sink.Open(o.output); !s.ok()) {
     return Fail("convert", s.error());
   }
+  ProgressBar progress(o.input);
+  if (progress.enabled() && m.format == mappers::InputFormat::kVcf) {
+    m.progress = [&progress](const mappers::ConvertProgress& p) {
+      progress.Update(p);
+    };
+  }
   Result<mappers::ConvertReport> report =
-      mappers::ConvertFile(o.input, m, *defs->schema, sink.Callback());
+      mappers::ConvertFileToJson(o.input, m, *defs->schema, &sink);
+  progress.Clear();
   if (!report.ok()) return Fail("convert", report.error());
   // Malformed input: the findings on standard error (for HL7 v2 all of
   // them, warnings too), nothing written.
@@ -261,7 +375,7 @@ int RunConvert(const ConvertOptions& o) {
       return Fail("convert", s.error());
     }
   }
-  Status written = sink.Commit(o.output);
+  Status written = sink.Commit();
   if (!written.ok()) return Fail("convert", written.error());
   if (report->skipped_count > 0) {
     std::cerr << "genogate convert: " << o.input << ": skipped "
@@ -300,12 +414,14 @@ Command RegisterConvert(CLI::App& app) {
   cmd->add_option("--source-class", o->source_class, "Genomic source class")
       ->check(CLI::IsMember({"germline", "somatic", "mixed"}));
   cmd->add_option("--patient", o->patient,
-                  "The lab's patient identifier (required for vcf; "
-                  "overrides the message/document otherwise)")
+                  "The lab's patient identifier (vcf: required unless the "
+                  "--mapping profile supplies it; others: overrides the "
+                  "message/document); VALUE alone takes the profile's system")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--accession", o->accession,
-                  "The report's accession identifier (required for vcf; "
-                  "overrides the message/document otherwise)")
+                  "The report's accession identifier (vcf: required; others: "
+                  "overrides the message/document); VALUE alone takes the "
+                  "profile's system")
       ->type_name("SYSTEM|VALUE");
   cmd->add_option("--lab", o->lab, "Lab name (keys the identifiers)")
       ->type_name("NAME");
@@ -313,6 +429,10 @@ Command RegisterConvert(CLI::App& app) {
       ->type_name("ID");
   cmd->add_flag("--keep-going", o->keep_going,
                 "Skip malformed records; list them in OUT.outcome.json");
+  cmd->add_option("--mapping", o->mapping,
+                  "The lab's mapping profile (YAML, docs/lab-profile.md): "
+                  "defaults for the options above; flags given here win")
+      ->type_name("FILE");
   cmd->add_flag("--ndjson", o->ndjson, "Write one resource per line");
   cmd->add_option("-o,--output", o->output,
                   "Write here (atomically) instead of standard output")

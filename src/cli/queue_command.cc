@@ -1,14 +1,20 @@
-// genogate queue stats|dead|replay|discard --redis URL --key-file FILE:
-// operator commands over the Redis delivery queue.
+// genogate queue stats|dead|replay|discard|work --redis URL --key-file FILE:
+// operator commands over the Redis delivery queue, and `work`, a
+// delivery-only process (DeliveryService) for scaling delivery apart from
+// the server that accepts results.
 //
-// The queue is opened with Durability::kUnchecked: these commands inspect
-// and repair jobs, they never accept new results from a lab, so they do not
-// insist on the server's fsync policy (the gateway does).
+// The queue is opened with Durability::kUnchecked: these commands inspect,
+// repair and deliver jobs, they never accept new results from a lab, so they
+// do not insist on the server's fsync policy (the gateway does).
+#include <signal.h>
+
 #include <ctime>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "gateway/delivery/delivery_service.h"
 #include "gateway/queue/redis_queue.h"
 
 namespace genogate::cli {
@@ -22,6 +28,11 @@ struct QueueOptions {
   std::vector<std::string> ids;
   int64_t offset = 0;
   int64_t limit = 100;
+  // work
+  std::string config;
+  std::vector<std::string> work_endpoints;
+  int64_t reclaim_after_ms = 120'000;
+  CLI::App* work = nullptr;
   CLI::App* stats = nullptr;
   CLI::App* dead = nullptr;
   CLI::App* replay = nullptr;
@@ -46,14 +57,96 @@ Result<std::unique_ptr<gateway::RedisQueue>> Open(const QueueOptions& o) {
   ro.redis = *redis;
   ro.key_prefix = o.prefix;
   ro.durability = gateway::RedisQueueOptions::Durability::kUnchecked;
+  ro.queue.reclaim_idle = std::chrono::milliseconds(o.reclaim_after_ms);
   return gateway::RedisQueue::Create(
       ro, std::make_shared<const gateway::KeyRing>(std::move(keys).value()));
 }
 
+// The endpoints `queue work` delivers to: every endpoint of --config, or
+// those named by --endpoint NAME; --endpoint NAME=URL adds one.
+Result<std::vector<gateway::Endpoint>> WorkEndpoints(const QueueOptions& o) {
+  std::vector<gateway::Endpoint> configured;
+  if (!o.config.empty()) {
+    Result<std::vector<gateway::Endpoint>> all =
+        gateway::LoadEndpointsFile(o.config);
+    if (!all.ok()) return all.error();
+    configured = std::move(all).value();
+  }
+  std::vector<gateway::Endpoint> out;
+  bool named = false;
+  for (const std::string& flag : o.work_endpoints) {
+    if (flag.find('=') != std::string::npos) {
+      Result<gateway::Endpoint> e = gateway::ParseEndpointFlag(flag);
+      if (!e.ok()) return e.error();
+      out.push_back(std::move(e).value());
+      continue;
+    }
+    named = true;
+    Result<gateway::Endpoint> e = gateway::FindEndpoint(configured, flag);
+    if (!e.ok()) return e.error().WithContext(o.config);
+    out.push_back(std::move(e).value());
+  }
+  if (!named) {
+    for (gateway::Endpoint& e : configured) out.push_back(std::move(e));
+  }
+  if (out.empty()) {
+    return Error(ErrorCode::kInvalidInput,
+                 "no endpoints: give --config FILE and/or --endpoint");
+  }
+  return out;
+}
+
+// Delivers until SIGTERM or SIGINT, then stops gracefully (the deliveries
+// in flight finish; everything else stays queued).
+int RunWork(const QueueOptions& o, gateway::DeliveryQueue* queue) {
+  Result<std::vector<gateway::Endpoint>> endpoints = WorkEndpoints(o);
+  if (!endpoints.ok()) return Fail("queue work", endpoints.error());
+  // Block the signals before any thread starts, so that only sigwait below
+  // receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Result<std::unique_ptr<gateway::DeliveryService>> service =
+      gateway::DeliveryService::Create(*endpoints, queue, {});
+  if (!service.ok()) return Fail("queue work", service.error());
+  (*service)->Start();
+  for (const gateway::Endpoint& e : *endpoints) {
+    std::cerr << "genogate queue work: delivering to " << e.name << " ("
+              << e.concurrency << (e.concurrency == 1 ? " worker" : " workers")
+              << ")\n";
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::cerr << "genogate queue work: stopping (finishing deliveries in "
+               "flight)\n";
+  (*service)->Stop();
+  std::cerr << "endpoint\tdelivered\tretried\tdead_lettered\tcircuit\n";
+  for (const auto& st : (*service)->Stats()) {
+    std::cerr << st.endpoint << "\t" << st.delivered << "\t" << st.retried
+              << "\t" << st.dead_lettered << "\t"
+              << gateway::CircuitStateName(st.circuit) << "\n";
+  }
+  return 0;
+}
+
 int RunQueue(const QueueOptions& o) {
   Result<std::unique_ptr<gateway::RedisQueue>> q = Open(o);
+  // A worker started while Redis is down (or restarting) waits for it.
+  for (bool told = false; o.work->parsed() && !q.ok() &&
+                          q.error().code() == ErrorCode::kUnavailable;) {
+    if (!told) {
+      std::cerr << "genogate queue work: waiting for Redis: "
+                << q.error().message() << "\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    q = Open(o);
+  }
   if (!q.ok()) return Fail("queue", q.error());
   gateway::RedisQueue& queue = **q;
+  if (o.work->parsed()) return RunWork(o, &queue);
   if (o.stats->parsed()) {
     std::vector<gateway::QueueStats> all;
     if (o.endpoint.empty()) {
@@ -124,6 +217,23 @@ Command RegisterQueue(CLI::App& app) {
   o->discard = cmd->add_subcommand("discard", "Delete dead letters' payloads");
   o->discard->add_option("ID", o->ids, "Dead-letter id ENDPOINT/JOB")
       ->required();
+  o->work = cmd->add_subcommand(
+      "work",
+      "Deliver queued results until SIGTERM/SIGINT (a delivery-only process; "
+      "run several for more throughput). On a signal the deliveries in "
+      "flight finish and the rest stays queued");
+  o->work->add_option("--config", o->config,
+                      "YAML configuration with the endpoints");
+  o->work->add_option("--endpoint", o->work_endpoints,
+                      "Deliver only to this endpoint of --config (repeatable), "
+                      "or NAME=URL for an endpoint without a config file");
+  o->work
+      ->add_option("--reclaim-after-ms", o->reclaim_after_ms,
+                   "Take over a job another worker claimed and has not "
+                   "finished after this long (keep it above the endpoint's "
+                   "timeout_ms)")
+      ->check(CLI::Range(int64_t{1000}, int64_t{24} * 3'600'000))
+      ->capture_default_str();
   return {cmd, [o] { return RunQueue(*o); }};
 }
 

@@ -1,6 +1,7 @@
 #include "mappers/convert.h"
 
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include "base/file.h"
@@ -69,13 +70,58 @@ std::string ReportKey(const GenomicReportInput& in,
          in.accession.value;
 }
 
-// Counts what goes through to the caller's sink.
-EntrySink Counting(EntrySink sink, ConvertReport* report) {
-  return [sink = std::move(sink), report](fhir::Node entry) -> Status {
-    ++report->entries;
-    return sink(std::move(entry));
-  };
-}
+// The caller's sink: element trees or JSON text.
+struct Sinks {
+  EntrySink node;
+  JsonEntrySink* json = nullptr;
+};
+
+// Counts what goes through to the caller's JSON sink.
+class CountingJsonSink : public JsonEntrySink {
+ public:
+  CountingJsonSink(JsonEntrySink* sink, ConvertReport* report)
+      : sink_(sink), report_(report) {}
+  Status BeginEntry(const EntryHead& head) override {
+    ++report_->entries;
+    return sink_->BeginEntry(head);
+  }
+  Status ResourceText(std::string_view json) override {
+    return sink_->ResourceText(json);
+  }
+  Status EndEntry() override { return sink_->EndEntry(); }
+
+ private:
+  JsonEntrySink* sink_;
+  ConvertReport* report_;
+};
+
+// Builders over the caller's sink, counting the entries into `report`.
+class Output {
+ public:
+  Output(Sinks sinks, ConvertReport* report)
+      : json_(sinks.json, report), use_json_(sinks.json != nullptr) {
+    if (!use_json_) {
+      node_ = [sink = std::move(sinks.node),
+               report](fhir::Node entry) -> Status {
+        ++report->entries;
+        return sink(std::move(entry));
+      };
+    }
+  }
+  std::unique_ptr<ReportStreamBuilder> Builder(const GenomicReportInput& in,
+                                               const BuildOptions& options,
+                                               const fhir::Schema& schema) {
+    if (use_json_) {
+      return std::make_unique<ReportStreamBuilder>(in, options, schema, &json_);
+    }
+    return std::make_unique<ReportStreamBuilder>(in, options, schema, node_);
+  }
+
+ private:
+  EntrySink node_;
+  CountingJsonSink json_;
+  bool use_json_;
+};
 
 // Builder errors: kInvalidInput is about the data (an issue), others are
 // about the environment (an Error).
@@ -91,9 +137,11 @@ Status BuildFailed(const Error& e, std::string_view where,
 
 // Builds one report whose variants are all in memory (v2, lab JSON).
 Status BuildWhole(const GenomicReportInput& in, const ConvertOptions& options,
-                  const fhir::Schema& schema, const EntrySink& sink,
+                  const fhir::Schema& schema, Output& out,
                   std::string_view where, ConvertReport* report) {
-  ReportStreamBuilder builder(in, options.build_options, schema, sink);
+  std::unique_ptr<ReportStreamBuilder> built_by =
+      out.Builder(in, options.build_options, schema);
+  ReportStreamBuilder& builder = *built_by;
   Status built = builder.Begin();
   for (size_t i = 0; built.ok() && i < in.variants.size(); ++i) {
     built = builder.AddVariant(in.variants[i]);
@@ -122,8 +170,8 @@ void ApplyOverrides(const ConvertOptions& o, GenomicReportInput* in) {
 
 Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
                                  const ConvertOptions& o,
-                                 const fhir::Schema& schema, EntrySink sink) {
-  if (o.patient.value.empty()) {
+                                 const fhir::Schema& schema, Sinks sinks) {
+  if (o.patient.value.empty() && !o.patient_from_sample) {
     return Error(ErrorCode::kInvalidInput,
                  "a patient identifier (SYSTEM|VALUE) is required for VCF "
                  "input");
@@ -158,16 +206,35 @@ Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
     report.issues.Add(VcfIssue(mapper.error()));
     return report;
   }
-  const GenomicReportInput header = mapper.report();
-  EntrySink counted = Counting(std::move(sink), &report);
-  ReportStreamBuilder builder(header, o.build_options, schema, counted);
+  GenomicReportInput header = mapper.report();
+  // Identifiers from the sample column's name (not quoted in messages: it
+  // may identify the patient).
+  for (auto [wanted, id] : {std::pair{o.patient_from_sample, &header.patient},
+                            {o.specimen_from_sample, &header.specimen}}) {
+    if (!wanted || !id->value.empty()) continue;
+    if (header.sample_name.empty()) {
+      return Error(
+          ErrorCode::kInvalidInput,
+          "the VCF has no sample column to take the " +
+              std::string(id == &header.patient ? "patient" : "specimen") +
+              " identifier from");
+    }
+    id->value = header.sample_name;
+  }
+  Output out(std::move(sinks), &report);
+  std::unique_ptr<ReportStreamBuilder> built_by =
+      out.Builder(header, o.build_options, schema);
+  ReportStreamBuilder& builder = *built_by;
+  uint64_t next_progress = o.progress_every;
+  auto progress = [&] {
+    o.progress({mapper.source_bytes(), mapper.records_read(), report.variants});
+  };
   auto fail = [&](const Error& e) -> Result<ConvertReport> {
     if (Status s = BuildFailed(e, "", &report); !s.ok()) return s.error();
     return std::move(report);
   };
   if (Status s = builder.Begin(); !s.ok()) return fail(s.error());
   VariantCall call;
-  size_t phase_done = 0;
   while (true) {
     Result<bool> more = mapper.Next(&call);
     if (!more.ok()) {
@@ -178,13 +245,17 @@ Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
     if (!*more) break;
     if (Status s = builder.AddVariant(call); !s.ok()) return fail(s.error());
     ++report.variants;
-    const std::vector<PhaseRelation>& phases = mapper.phase_relations();
-    for (; phase_done < phases.size(); ++phase_done) {
-      if (Status s = builder.AddPhaseRelation(phases[phase_done]); !s.ok()) {
+    for (const PhaseRelation& p : mapper.TakePhaseRelations()) {
+      if (Status s = builder.AddPhaseRelation(p); !s.ok()) {
         return fail(s.error());
       }
     }
+    if (o.progress && mapper.records_read() >= next_progress) {
+      progress();
+      next_progress = mapper.records_read() + o.progress_every;
+    }
   }
+  if (o.progress) progress();
   if (Status s = builder.Finish(); !s.ok()) return fail(s.error());
   report.skipped = mapper.skipped();
   report.skipped_count = mapper.skipped_count();
@@ -197,7 +268,7 @@ Result<ConvertReport> ConvertVcf(const std::string* path, std::string* data,
 
 Result<ConvertReport> ConvertHl7v2(std::string_view text,
                                    const ConvertOptions& o,
-                                   const fhir::Schema& schema, EntrySink sink) {
+                                   const fhir::Schema& schema, Sinks sinks) {
   ConvertReport report;
   hl7v2::OruReadResult read = hl7v2::ReadOruR01(text);
   report.hl7v2_problems = read.problems;
@@ -213,11 +284,11 @@ Result<ConvertReport> ConvertHl7v2(std::string_view text,
         "required", "the message holds no OBR (no report)", "v2-no-report"));
     return report;
   }
-  EntrySink counted = Counting(std::move(sink), &report);
+  Output out(std::move(sinks), &report);
   for (hl7v2::OruReport& r : read.reports) {
     ApplyOverrides(o, &r.input);
     if (Status s =
-            BuildWhole(r.input, o, schema, counted, r.source_location, &report);
+            BuildWhole(r.input, o, schema, out, r.source_location, &report);
         !s.ok()) {
       return s.error();
     }
@@ -228,8 +299,7 @@ Result<ConvertReport> ConvertHl7v2(std::string_view text,
 
 Result<ConvertReport> ConvertLabJson(std::string_view text,
                                      const ConvertOptions& o,
-                                     const fhir::Schema& schema,
-                                     EntrySink sink) {
+                                     const fhir::Schema& schema, Sinks sinks) {
   ConvertReport report;
   labjson::Limits limits;
   limits.max_bytes = o.max_message_bytes;
@@ -252,19 +322,19 @@ Result<ConvertReport> ConvertLabJson(std::string_view text,
     return report;
   }
   ApplyOverrides(o, &*read);
-  EntrySink counted = Counting(std::move(sink), &report);
-  if (Status s = BuildWhole(*read, o, schema, counted, "", &report); !s.ok()) {
+  Output out(std::move(sinks), &report);
+  if (Status s = BuildWhole(*read, o, schema, out, "", &report); !s.ok()) {
     return s.error();
   }
   return report;
 }
 
 Result<ConvertReport> ConvertText(std::string data, const ConvertOptions& o,
-                                  const fhir::Schema& schema, EntrySink sink) {
+                                  const fhir::Schema& schema, Sinks sinks) {
   if (o.format == InputFormat::kHl7v2) {
-    return ConvertHl7v2(data, o, schema, std::move(sink));
+    return ConvertHl7v2(data, o, schema, std::move(sinks));
   }
-  return ConvertLabJson(data, o, schema, std::move(sink));
+  return ConvertLabJson(data, o, schema, std::move(sinks));
 }
 
 Result<std::string> ReadLimited(const std::string& path, size_t max_bytes) {
@@ -330,11 +400,13 @@ std::string DescribeVcfError(const vcf::VcfError& e) {
   return out + e.reason;
 }
 
-Result<ConvertReport> ConvertFile(const std::string& path,
-                                  const ConvertOptions& options,
-                                  const fhir::Schema& schema, EntrySink sink) {
+namespace {
+
+Result<ConvertReport> FileTo(const std::string& path,
+                             const ConvertOptions& options,
+                             const fhir::Schema& schema, Sinks sinks) {
   if (options.format == InputFormat::kVcf) {
-    return ConvertVcf(&path, nullptr, options, schema, std::move(sink));
+    return ConvertVcf(&path, nullptr, options, schema, std::move(sinks));
   }
   Result<std::string> text = ReadLimited(path, options.max_message_bytes);
   if (!text.ok()) {
@@ -343,14 +415,14 @@ Result<ConvertReport> ConvertFile(const std::string& path,
     }
     return text.error();
   }
-  return ConvertText(std::move(text).value(), options, schema, std::move(sink));
+  return ConvertText(std::move(text).value(), options, schema,
+                     std::move(sinks));
 }
 
-Result<ConvertReport> ConvertBytes(std::string data,
-                                   const ConvertOptions& options,
-                                   const fhir::Schema& schema, EntrySink sink) {
+Result<ConvertReport> BytesTo(std::string data, const ConvertOptions& options,
+                              const fhir::Schema& schema, Sinks sinks) {
   if (options.format == InputFormat::kVcf) {
-    return ConvertVcf(nullptr, &data, options, schema, std::move(sink));
+    return ConvertVcf(nullptr, &data, options, schema, std::move(sinks));
   }
   if (data.size() > options.max_message_bytes) {
     return TooLarge(Error(ErrorCode::kLimitExceeded,
@@ -358,7 +430,35 @@ Result<ConvertReport> ConvertBytes(std::string data,
                               std::to_string(options.max_message_bytes) +
                               " bytes"));
   }
-  return ConvertText(std::move(data), options, schema, std::move(sink));
+  return ConvertText(std::move(data), options, schema, std::move(sinks));
+}
+
+}  // namespace
+
+Result<ConvertReport> ConvertFile(const std::string& path,
+                                  const ConvertOptions& options,
+                                  const fhir::Schema& schema, EntrySink sink) {
+  return FileTo(path, options, schema, {std::move(sink), nullptr});
+}
+
+Result<ConvertReport> ConvertBytes(std::string data,
+                                   const ConvertOptions& options,
+                                   const fhir::Schema& schema, EntrySink sink) {
+  return BytesTo(std::move(data), options, schema, {std::move(sink), nullptr});
+}
+
+Result<ConvertReport> ConvertFileToJson(const std::string& path,
+                                        const ConvertOptions& options,
+                                        const fhir::Schema& schema,
+                                        JsonEntrySink* sink) {
+  return FileTo(path, options, schema, {nullptr, sink});
+}
+
+Result<ConvertReport> ConvertBytesToJson(std::string data,
+                                         const ConvertOptions& options,
+                                         const fhir::Schema& schema,
+                                         JsonEntrySink* sink) {
+  return BytesTo(std::move(data), options, schema, {nullptr, sink});
 }
 
 std::string SkippedRecordsOutcome(const ConvertReport& report) {

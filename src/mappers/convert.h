@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,13 @@ inline constexpr size_t kMaxMessageBytes = size_t{10} << 20;
 // "SYSTEM|VALUE" (or "VALUE") -> identifier; the last '|' splits.
 IdentifierValue ParseIdentifierText(std::string_view text);
 
+// How far a VCF conversion has got (for a progress display).
+struct ConvertProgress {
+  uint64_t source_bytes = 0;  // bytes read from the input (gzip: compressed)
+  uint64_t records = 0;       // data lines read
+  uint64_t variants = 0;      // variant Observations emitted
+};
+
 struct ConvertOptions {
   InputFormat format = InputFormat::kVcf;
   // Genome build ("GRCh37" / "GRCh38"); empty: from the input (VCF header,
@@ -71,6 +79,11 @@ struct ConvertOptions {
   IdentifierValue accession;
   std::string lab;
   IdentifierValue specimen;
+  // VCF: when patient.value / specimen.value is empty, take it from the
+  // chosen sample column's name (a lab profile's `from: sample-name`); a VCF
+  // without samples is then an options error.
+  bool patient_from_sample = false;
+  bool specimen_from_sample = false;
   // VCF: skip malformed data lines (listed in ConvertReport::skipped)
   // instead of refusing the file.
   bool keep_going = false;
@@ -78,6 +91,10 @@ struct ConvertOptions {
   size_t max_message_bytes = kMaxMessageBytes;
   // Passed to the builder (issued time, identifier system, fullUrls).
   BuildOptions build_options;
+  // VCF: called every `progress_every` records and once at the end, on the
+  // converting thread (the mappers never read the clock: the caller times).
+  std::function<void(const ConvertProgress&)> progress;
+  uint64_t progress_every = 16384;
 };
 
 // What the conversion found out about the input.
@@ -119,6 +136,21 @@ Result<ConvertReport> ConvertFile(const std::string& path,
 Result<ConvertReport> ConvertBytes(std::string data,
                                    const ConvertOptions& options,
                                    const fhir::Schema& schema, EntrySink sink);
+
+// As ConvertFile / ConvertBytes, with the entries as FHIR JSON text (see
+// JsonEntrySink in report_builder.h): the same entries, byte for byte as
+// fhir::WriteJson writes them, built without element trees for the
+// per-variant resources; the fast path for writing JSON or NDJSON and the
+// one whose memory stays flat on a whole-genome VCF. `sink` must outlive
+// the call.
+Result<ConvertReport> ConvertFileToJson(const std::string& path,
+                                        const ConvertOptions& options,
+                                        const fhir::Schema& schema,
+                                        JsonEntrySink* sink);
+Result<ConvertReport> ConvertBytesToJson(std::string data,
+                                         const ConvertOptions& options,
+                                         const fhir::Schema& schema,
+                                         JsonEntrySink* sink);
 
 // An OperationOutcome (FHIR JSON) listing the VCF records skipped under
 // keep_going, each as an error issue naming line, column and reason, plus a

@@ -274,5 +274,90 @@ TEST_F(ConvertCommandTest, MalformedLabJsonExitsOneWithPointers) {
   EXPECT_FALSE(fs::exists(Out("o.json")));
 }
 
+TEST_F(ConvertCommandTest, MappingProfileSuppliesTheLabDefaults) {
+  const std::string example = genogate::testing::SourceDir() + "/examples/";
+  CommandRun r = Convert("'" + example + "panel-grch38-vep.vcf' --from vcf " +
+                         "--mapping '" + example + "lab-profile.yaml' " +
+                         "--accession ACC-5 -o '" + Out("b.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result<std::string> text = ReadFile(Out("b.json"), 16 << 20);
+  ASSERT_TRUE(text.ok());
+  // Patient from the sample name with the profile's system; the profile's
+  // lab keys the identifiers; its BED is recorded as studied.
+  EXPECT_THAT(*text, HasSubstr("\"ifNoneExist\":\"identifier=urn:oid:2.16."
+                               "840.1.113883.3.999.1|PATIENT1\""));
+  EXPECT_THAT(*text, HasSubstr("urn:genogate:lab:example-genomics-lab"));
+  EXPECT_THAT(*text, HasSubstr("3 regions"));
+  // A flag wins over the profile.
+  r = Convert("'" + example + "panel-grch38-vep.vcf' --from vcf --mapping '" +
+              example + "lab-profile.yaml' --accession ACC-5 --patient " +
+              "MRN-1 --lab 'Other Lab' -o '" + Out("c.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  text = ReadFile(Out("c.json"), 16 << 20);
+  ASSERT_TRUE(text.ok());
+  EXPECT_THAT(*text, HasSubstr("999.1|MRN-1\""));
+  EXPECT_THAT(*text, HasSubstr("urn:genogate:lab:other-lab"));
+}
+
+TEST_F(ConvertCommandTest, BadMappingProfileExitsTwoNamingLineAndKey) {
+  const std::string profile = Out("lab.yaml");
+  ASSERT_TRUE(WriteFileAtomic(profile, "lab: A\nbuild: hg19\n").ok());
+  CommandRun r =
+      Convert(Vcf("snv_indel.vcf") + " --from vcf --mapping '" + profile +
+              "' --patient P --accession A -o '" + Out("x.json") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("lab.yaml:2: build: \"hg19\""));
+  EXPECT_FALSE(fs::exists(Out("x.json")));
+}
+
+// A VCF over the progress bar's 1 MiB threshold.
+std::string WriteLargeVcf(const std::string& path) {
+  std::string vcf =
+      "##fileformat=VCFv4.2\n##reference=GRCh38\n"
+      "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n";
+  for (int i = 0; vcf.size() < (size_t{1} << 20) + 4096; ++i) {
+    vcf += "1\t" + std::to_string(10000 + 10 * i) +
+           "\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n";
+  }
+  EXPECT_TRUE(WriteFileAtomic(path, vcf).ok());
+  return path;
+}
+
+TEST_F(ConvertCommandTest, NoProgressBarWhenStandardErrorIsNotATerminal) {
+  const std::string vcf = WriteLargeVcf(Out("large.vcf"));
+  CommandRun r = Convert("'" + vcf + "'" + Ids() + " --ndjson -o '" +
+                         Out("large.ndjson") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(ConvertCommandTest, ProgressBarOnATerminalLeavesOutputUnchanged) {
+  if (std::system("script -V >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "script(1) is not installed";
+  }
+  const std::string vcf = WriteLargeVcf(Out("large.vcf"));
+  // script(1) runs the command on a pseudo-terminal and copies what it
+  // shows to its standard output.
+  const std::string cmd = "script -qec \"" + genogate::testing::BinaryDir() +
+                          "/genogate convert '" + vcf + "'" + Ids() +
+                          " --ndjson -o '" + Out("tty.ndjson") +
+                          "'\" /dev/null >'" + Out("tty.txt") + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  Result<std::string> shown = ReadFile(Out("tty.txt"), 1 << 20);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_THAT(*shown, HasSubstr("records/s"));
+  EXPECT_THAT(*shown, HasSubstr("\r["));
+  ASSERT_EQ(Convert("'" + vcf + "'" + Ids() + " --ndjson -o '" +
+                    Out("plain.ndjson") + "'")
+                .exit_code,
+            0);
+  // The same output (~100 MB each: compared by cmp(1)).
+  EXPECT_EQ(std::system(("cmp -s '" + Out("tty.ndjson") + "' '" +
+                         Out("plain.ndjson") + "'")
+                            .c_str()),
+            0);
+}
+
 }  // namespace
 }  // namespace genogate

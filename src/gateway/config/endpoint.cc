@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "gateway/http/oauth2_auth.h"
 #include "gateway/queue/delivery_queue.h"
 
 namespace genogate::gateway {
@@ -94,7 +95,9 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
   const std::string at = "endpoint '" + e.name + "'";
   CheckKeys(node, at,
             {"name", "url", "auth", "tls", "proxy", "connect_timeout_ms",
-             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts"});
+             "timeout_ms", "concurrency", "max_bundle_bytes", "max_attempts",
+             "backoff_base_ms", "backoff_cap_ms", "circuit_failures",
+             "circuit_cool_down_ms"});
   if (!node["url"]) Fail(node, at + ".url", "required");
   e.url = Scalar(node["url"], at + ".url");
   Status url_ok = ApplyUrl(&e);
@@ -102,7 +105,9 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
   if (const YAML::Node auth = node["auth"]) {
     CheckKeys(auth, at + ".auth",
               {"type", "username", "password_file", "password_env",
-               "token_file", "token_env"});
+               "token_file", "token_env", "token_url", "client_id", "scope",
+               "client_secret_file", "client_secret_env", "private_key_file",
+               "private_key_env", "kid", "jku", "algorithm"});
     std::string type =
         auth["type"] ? Scalar(auth["type"], at + ".auth.type") : "none";
     auto secret = [&](const char* file_key, const char* env_key) {
@@ -130,8 +135,59 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
     } else if (type == "bearer") {
       e.auth.type = EndpointAuth::Type::kBearer;
       e.auth.secret = secret("token_file", "token_env");
+    } else if (type == "oauth2_client_credentials" || type == "smart_backend") {
+      const bool smart = type == "smart_backend";
+      e.auth.type = smart ? EndpointAuth::Type::kSmartBackend
+                          : EndpointAuth::Type::kOAuth2ClientCredentials;
+      auto required = [&](const char* key) {
+        if (!auth[key]) Fail(auth, at + ".auth." + key, "required");
+        std::string v = Scalar(auth[key], at + ".auth." + key);
+        if (v.empty()) Fail(auth[key], at + ".auth." + key, "is empty");
+        return v;
+      };
+      e.auth.token_url = required("token_url");
+      if (!ParseUrl(e.auth.token_url).ok()) {
+        Fail(auth["token_url"], at + ".auth.token_url",
+             "must be an http:// or https:// URL");
+      }
+      e.auth.client_id = required("client_id");
+      if (auth["scope"])
+        e.auth.scope = Scalar(auth["scope"], at + ".auth.scope");
+      const char* other = smart ? "client_secret_file" : "private_key_file";
+      if (auth[other] ||
+          auth[smart ? "client_secret_env" : "private_key_env"]) {
+        Fail(auth, at + ".auth",
+             smart ? "smart_backend uses a private key, not a client secret"
+                   : "oauth2_client_credentials uses a client secret, not a "
+                     "private key");
+      }
+      if (smart) {
+        e.auth.kid = required("kid");
+        if (auth["jku"]) {
+          e.auth.jku = Scalar(auth["jku"], at + ".auth.jku");
+          if (!ParseUrl(e.auth.jku).ok()) {
+            Fail(auth["jku"], at + ".auth.jku", "must be an http(s) URL");
+          }
+        }
+        if (auth["algorithm"]) {
+          e.auth.algorithm = Scalar(auth["algorithm"], at + ".auth.algorithm");
+          if (e.auth.algorithm != "RS384" && e.auth.algorithm != "ES384") {
+            Fail(auth["algorithm"], at + ".auth.algorithm",
+                 "must be RS384 or ES384");
+          }
+        }
+        e.auth.secret = secret("private_key_file", "private_key_env");
+      } else {
+        if (auth["kid"] || auth["jku"] || auth["algorithm"]) {
+          Fail(auth, at + ".auth",
+               "kid, jku and algorithm belong to smart_backend");
+        }
+        e.auth.secret = secret("client_secret_file", "client_secret_env");
+      }
     } else {
-      Fail(auth["type"], at + ".auth.type", "must be none, basic or bearer");
+      Fail(auth["type"], at + ".auth.type",
+           "must be none, basic, bearer, oauth2_client_credentials or "
+           "smart_backend");
     }
   }
   if (const YAML::Node tls = node["tls"]) {
@@ -174,6 +230,24 @@ Endpoint ParseOne(const YAML::Node& node, const std::string& where) {
   if (node["max_attempts"]) {
     e.max_attempts = static_cast<int>(
         Integer(node["max_attempts"], at + ".max_attempts", 1, 1000));
+  }
+  auto millis = [&](const char* key, int64_t min, int64_t max,
+                    std::chrono::milliseconds* out) {
+    if (node[key]) {
+      *out = std::chrono::milliseconds(
+          Integer(node[key], at + "." + key, min, max));
+    }
+  };
+  millis("backoff_base_ms", 1, 3'600'000, &e.backoff_base);
+  millis("backoff_cap_ms", 1, 24 * 3'600'000, &e.backoff_cap);
+  millis("circuit_cool_down_ms", 1, 3'600'000, &e.circuit_cool_down);
+  if (node["circuit_failures"]) {
+    e.circuit_failures = static_cast<int>(
+        Integer(node["circuit_failures"], at + ".circuit_failures", 1, 1000));
+  }
+  if (e.backoff_cap < e.backoff_base) {
+    Fail(node["backoff_cap_ms"] ? node["backoff_cap_ms"] : node,
+         at + ".backoff_cap_ms", "must be at least backoff_base_ms");
   }
   return e;
 }
@@ -310,7 +384,8 @@ Result<Endpoint> FindEndpoint(const std::vector<Endpoint>& endpoints,
                "no endpoint named '" + std::string(name) + "'");
 }
 
-Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e) {
+Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e,
+                                                       const Clock* clock) {
   if (e.auth.type == EndpointAuth::Type::kNone) return NewNoAuth();
   Result<std::string> first = LoadSecret(e.auth.secret);
   if (!first.ok()) {
@@ -321,6 +396,28 @@ Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e) {
   SecretLoader loader = [ref] { return LoadSecret(ref); };
   if (e.auth.type == EndpointAuth::Type::kBasic) {
     return NewBasicAuth(e.auth.username, std::move(loader));
+  }
+  if (e.auth.type == EndpointAuth::Type::kOAuth2ClientCredentials ||
+      e.auth.type == EndpointAuth::Type::kSmartBackend) {
+    Result<std::unique_ptr<HttpClient>> http = NewHttpClient(e.HttpOptions());
+    if (!http.ok())
+      return http.error().WithContext("endpoint '" + e.name + "'");
+    OAuth2Options o;
+    o.token_url = e.auth.token_url;
+    o.client_id = e.auth.client_id;
+    o.scope = e.auth.scope;
+    if (e.auth.type == EndpointAuth::Type::kSmartBackend) {
+      o.private_key = std::move(loader);
+      o.kid = e.auth.kid;
+      o.jku = e.auth.jku;
+      o.algorithm = e.auth.algorithm;
+    } else {
+      o.client_secret = std::move(loader);
+    }
+    Result<std::unique_ptr<AuthProvider>> a =
+        NewOAuth2Auth(std::move(o), std::move(http).value(), clock);
+    if (!a.ok()) return a.error().WithContext("endpoint '" + e.name + "'");
+    return a;
   }
   return NewBearerAuth(std::move(loader));
 }

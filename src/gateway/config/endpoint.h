@@ -7,9 +7,17 @@
 //     - name: ehr-main                      # [A-Za-z0-9._-], 1..128
 //       url: https://ehr.example.org/fhir   # https://, http:// or file://DIR
 //       auth:
-//         type: bearer                      # none | basic | bearer
+//         type: bearer                      # none | basic | bearer |
+//                                           # oauth2_client_credentials |
+//                                           # smart_backend
 //         token_file: secrets/ehr.token     # or token_env: EHR_TOKEN
 //         # basic: username: genogate, password_file / password_env
+//         # oauth2_client_credentials: token_url, client_id, scope,
+//         #   client_secret_file / client_secret_env
+//         # smart_backend: token_url, client_id, scope, kid, jku
+//         #   (optional), private_key_file / private_key_env (PEM, RSA for
+//         #   RS384 or EC P-384 for ES384), algorithm (optional: RS384 |
+//         #   ES384, must fit the key)
 //       tls:
 //         ca_file: certs/ehr-ca.pem
 //         client_cert: certs/genogate.pem   # mTLS, with client_key
@@ -20,6 +28,10 @@
 //       concurrency: 2                      # delivery workers
 //       max_bundle_bytes: 16777216
 //       max_attempts: 10
+//       backoff_base_ms: 1000               # retry back-off: full jitter
+//       backoff_cap_ms: 600000              #   up to min(cap, base*2^n)
+//       circuit_failures: 5                 # consecutive failures that
+//       circuit_cool_down_ms: 30000         #   open the breaker; its pause
 //
 // Secrets are named (a file path or an environment variable name), never
 // written in the configuration, and loaded only when the endpoint's auth
@@ -38,6 +50,7 @@
 #include "base/result.h"
 #include "gateway/http/auth_provider.h"
 #include "gateway/http/http_client.h"
+#include "gateway/queue/clock.h"
 
 namespace genogate::gateway {
 
@@ -55,10 +68,26 @@ struct SecretRef {
 Result<std::string> LoadSecret(const SecretRef& ref);
 
 struct EndpointAuth {
-  enum class Type { kNone, kBasic, kBearer };
+  enum class Type {
+    kNone,
+    kBasic,
+    kBearer,
+    kOAuth2ClientCredentials,
+    kSmartBackend
+  };
   Type type = Type::kNone;
   std::string username;  // basic
-  SecretRef secret;      // basic: the password; bearer: the token
+  // basic: the password; bearer: the token; oauth2_client_credentials: the
+  // client secret; smart_backend: the PEM private key.
+  SecretRef secret;
+  // oauth2_client_credentials and smart_backend (see http/oauth2_auth.h).
+  std::string token_url;
+  std::string client_id;
+  std::string scope;
+  std::string kid;  // smart_backend (required)
+  std::string jku;  // smart_backend (optional)
+  // smart_backend (optional): RS384 | ES384, checked against the key.
+  std::string algorithm;
 };
 
 struct Endpoint {
@@ -79,6 +108,10 @@ struct Endpoint {
   int concurrency = 1;
   size_t max_bundle_bytes = size_t{16} << 20;
   int max_attempts = 10;
+  std::chrono::milliseconds backoff_base{1'000};
+  std::chrono::milliseconds backoff_cap{10 * 60'000};
+  int circuit_failures = 5;
+  std::chrono::milliseconds circuit_cool_down{30'000};
 
   // The HttpClient options this endpoint asks for.
   HttpClientOptions HttpOptions() const;
@@ -105,9 +138,13 @@ Result<Endpoint> EndpointFromUrl(std::string_view url);
 Result<Endpoint> FindEndpoint(const std::vector<Endpoint>& endpoints,
                               std::string_view name);
 
-// Builds the endpoint's auth provider (loading its secret now).
-// kFailedPrecondition if the secret cannot be loaded.
-Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(const Endpoint& e);
+// Builds the endpoint's auth provider (loading its secret or key now; OAuth2
+// providers get their own HttpClient with the endpoint's TLS, proxy and
+// timeouts for the token endpoint, and `clock`, nullptr meaning the system
+// clock). kFailedPrecondition if the secret or key cannot be loaded or used;
+// NewHttpClient's errors.
+Result<std::unique_ptr<AuthProvider>> MakeAuthProvider(
+    const Endpoint& e, const Clock* clock = nullptr);
 
 }  // namespace genogate::gateway
 

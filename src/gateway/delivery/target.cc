@@ -72,7 +72,7 @@ Result<FhirClient> MakeFhirClient(const Endpoint& endpoint,
   }
   Result<std::unique_ptr<HttpClient>> h = NewHttpClient(endpoint.HttpOptions());
   if (!h.ok()) return h.error().WithContext("endpoint '" + endpoint.name + "'");
-  Result<std::unique_ptr<AuthProvider>> a = MakeAuthProvider(endpoint);
+  Result<std::unique_ptr<AuthProvider>> a = MakeAuthProvider(endpoint, clock);
   if (!a.ok()) return a.error();
   *http = std::move(h).value();
   *auth = std::move(a).value();

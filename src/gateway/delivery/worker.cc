@@ -29,6 +29,8 @@ WorkerOptions WorkerOptionsFor(const Endpoint& endpoint, std::string consumer) {
   o.consumer = std::move(consumer);
   o.max_attempts = endpoint.max_attempts;
   o.max_bundle_bytes = endpoint.max_bundle_bytes;
+  o.backoff_base = endpoint.backoff_base;
+  o.backoff_cap = endpoint.backoff_cap;
   return o;
 }
 

@@ -135,8 +135,9 @@ struct WorkerOptions {
   std::chrono::milliseconds idle_wait{200};
 };
 
-// WorkerOptions for an endpoint's name, max_attempts and max_bundle_bytes
-// (the rest at their defaults); `consumer` names the worker in the queue.
+// WorkerOptions for an endpoint's name, max_attempts, max_bundle_bytes and
+// back-off (the rest at their defaults); `consumer` names the worker in the
+// queue.
 WorkerOptions WorkerOptionsFor(const Endpoint& endpoint, std::string consumer);
 
 struct WorkerStats {

@@ -2,8 +2,8 @@
 //
 // Implemented now: none, HTTP Basic, and a bearer token loaded from a file
 // or an environment variable (re-loaded on Refresh, so an external agent can
-// rotate it). OAuth2 client credentials / SMART backend services come later
-// behind the same interface.
+// rotate it). OAuth2 client credentials and SMART Backend Services are in
+// oauth2_auth.h.
 //
 // Secrets never appear in error messages or logs.
 //

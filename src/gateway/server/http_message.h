@@ -61,6 +61,9 @@ struct HttpRequest {
   // Filled by the router from the route's pattern, e.g. {"id": "abc"} for
   // "/submissions/{id}".
   std::map<std::string, std::string> path_params;
+  // Set by authentication for a caller with role "lab": the lab id it
+  // submits and reads as (gateway/security/access_control.h); else empty.
+  std::string caller_lab;
   // Set by authentication (empty: anonymous): the caller's identity, e.g. a
   // lab's id, and its roles ("lab", "admin", "auditor", "registry").
   std::string caller;

@@ -70,9 +70,39 @@ struct BuildOptions {
 // build and is returned by the builder call that emitted the entry.
 using EntrySink = std::function<Status(fhir::Node entry)>;
 
+// Receives each finished Bundle.entry as FHIR JSON text instead of a tree:
+// the fast path for callers that write JSON anyway (convert, NDJSON). The
+// builder writes the per-variant resources (variant, implication,
+// consequence, phase Observations and the DiagnosticReport) directly as
+// text, byte for byte what fhir::WriteJson writes for the tree the
+// EntrySink form builds, so neither the trees nor the report's list of
+// results are ever held (the per-variant state is as for the tree form).
+// Calls come in the order BeginEntry, one or more
+// ResourceText, EndEntry per entry; a non-ok Status stops the build and is
+// returned by the builder call that wrote the entry.
+class JsonEntrySink {
+ public:
+  struct EntryHead {
+    std::string_view full_url;
+    std::string_view method;         // "POST"
+    std::string_view url;            // the resource type
+    std::string_view if_none_exist;  // "identifier=<system>|<value>"
+  };
+  virtual ~JsonEntrySink() = default;
+  virtual Status BeginEntry(const EntryHead& head) = 0;
+  // A piece of the resource's compact JSON; the pieces of one entry,
+  // concatenated, are the resource (a very large DiagnosticReport comes in
+  // many pieces).
+  virtual Status ResourceText(std::string_view json) = 0;
+  virtual Status EndEntry() = 0;
+};
+
 // The builder in streaming form, so a very large report (a whole-genome VCF)
 // can be written entry by entry (e.g. as NDJSON) without holding every
-// variant. Memory grows only by one key and one fullUrl per variant.
+// variant. Memory grows only by ~35 bytes per variant (its key, stored
+// compactly, and a slot in a set of keys) and 4-12 bytes per result group:
+// the fullUrls of the results are recomputed from the keys for the report.
+// kLimitExceeded beyond 2^32 variants or 4 GiB of keys.
 //
 //   ReportStreamBuilder b(header, options, schema, sink);
 //   b.Begin();                    // Patient, Specimen, study, analysis
@@ -92,6 +122,11 @@ class ReportStreamBuilder {
   ReportStreamBuilder(const GenomicReportInput& report,
                       const BuildOptions& options, const fhir::Schema& schema,
                       EntrySink sink);
+  // The same entries as JSON text (see JsonEntrySink); `sink` must outlive
+  // the builder.
+  ReportStreamBuilder(const GenomicReportInput& report,
+                      const BuildOptions& options, const fhir::Schema& schema,
+                      JsonEntrySink* sink);
   ~ReportStreamBuilder();
   ReportStreamBuilder(const ReportStreamBuilder&) = delete;
   ReportStreamBuilder& operator=(const ReportStreamBuilder&) = delete;

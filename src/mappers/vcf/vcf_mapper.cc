@@ -99,6 +99,7 @@ const std::vector<VcfError>& VcfMapper::skipped() const {
 }
 uint64_t VcfMapper::skipped_count() const { return reader_.bad_record_count(); }
 uint64_t VcfMapper::records_read() const { return reader_.records_read(); }
+uint64_t VcfMapper::source_bytes() const { return reader_.source_bytes(); }
 
 Status VcfMapper::AfterOpen(Status opened) {
   if (!opened.ok()) {

@@ -45,6 +45,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -103,6 +104,11 @@ class VcfMapper {
   const std::vector<PhaseRelation>& phase_relations() const {
     return phase_relations_;
   }
+  // The phase relations found since the last call (they are no longer held:
+  // phase_relations() then lists only later ones), for streaming callers.
+  std::vector<PhaseRelation> TakePhaseRelations() {
+    return std::exchange(phase_relations_, {});
+  }
 
   // Where the last error is (line, column, reason).
   const VcfError& error() const { return error_; }
@@ -111,6 +117,8 @@ class VcfMapper {
   uint64_t skipped_count() const;
   // Records read and calls returned.
   uint64_t records_read() const;
+  // Bytes consumed from the source so far (compressed bytes for gzip).
+  uint64_t source_bytes() const;
   uint64_t calls_returned() const { return calls_returned_; }
 
  private:

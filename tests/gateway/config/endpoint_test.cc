@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "gateway/delivery/worker.h"
 
 namespace genogate::gateway {
 namespace {
@@ -122,6 +123,40 @@ TEST(EndpointConfigTest, AcceptsTheServerSection) {
       "gw.yaml");
   ASSERT_TRUE(eps.ok()) << eps.error().ToString();
   EXPECT_EQ(eps->size(), 1u);
+}
+
+}  // namespace
+}  // namespace genogate::gateway
+
+namespace genogate::gateway {
+namespace {
+
+TEST(EndpointConfigTest, RetryAndCircuitSettings) {
+  Result<std::vector<Endpoint>> eps = ParseEndpointsYaml(R"(
+endpoints:
+  - name: ehr
+    url: http://ehr.example.org/fhir
+    backoff_base_ms: 200
+    backoff_cap_ms: 5000
+    circuit_failures: 3
+    circuit_cool_down_ms: 4000
+)",
+                                                         "gg.yaml");
+  ASSERT_TRUE(eps.ok()) << eps.error().ToString();
+  const Endpoint& e = (*eps)[0];
+  EXPECT_EQ(e.backoff_base, std::chrono::milliseconds(200));
+  EXPECT_EQ(e.circuit_failures, 3);
+  EXPECT_EQ(e.circuit_cool_down, std::chrono::milliseconds(4000));
+  WorkerOptions w = WorkerOptionsFor(e, "c");
+  EXPECT_EQ(w.backoff_cap, std::chrono::milliseconds(5000));
+  Result<std::vector<Endpoint>> bad = ParseEndpointsYaml(
+      "endpoints:\n  - name: e\n    url: http://x.org/fhir\n"
+      "    backoff_base_ms: 100\n    backoff_cap_ms: 50\n",
+      "gg.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(),
+            "gg.yaml:5: endpoint 'e'.backoff_cap_ms: must be at least "
+            "backoff_base_ms");
 }
 
 }  // namespace

@@ -275,6 +275,166 @@ TEST_F(EhrTest, EhrInvalidBundleThroughQueueIsDeadLetteredWithOutcome) {
           .empty());
 }
 
+// A peer in front of the EHR: forwards every request to it, or answers 503
+// while `down` is set (the EHR as a retrying worker sees it).
+class FlakyProxy {
+ public:
+  explicit FlakyProxy(const std::string& ehr_base) {
+    Result<Url> u = ParseUrl(ehr_base);
+    EXPECT_TRUE(u.ok());
+    origin_ = u->Origin();
+    Result<std::unique_ptr<HttpClient>> http = NewHttpClient({});
+    EXPECT_TRUE(http.ok());
+    http_ = std::move(http).value();
+    server_ = std::make_unique<testing::TestHttpServer>(
+        [this](const std::string& head, const std::string& body) {
+          std::string line = head.substr(0, head.find("\r\n"));
+          size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+          HttpRequest req;
+          req.method = line.substr(0, sp1);
+          req.url = origin_ + line.substr(sp1 + 1, sp2 - sp1 - 1);
+          req.headers = {{"Content-Type", "application/fhir+json"},
+                         {"Accept", "application/fhir+json"}};
+          req.body = body;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            sent_.push_back(req.method + " " + (down_ ? "503" : "fwd") + " " +
+                            Conclusion(body));
+            if (down_) return testing::TestHttpServer::Response(503, "");
+          }
+          Result<HttpResponse> r = http_->Send(req);
+          if (!r.ok()) return std::string();
+          return testing::TestHttpServer::Response(
+              r->status, r->body, "Content-Type: application/fhir+json\r\n");
+        });
+  }
+  std::string url() const { return server_->url() + "/fhir"; }
+  void SetDown(bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    down_ = down;
+  }
+  // "METHOD 503|fwd <the report's conclusion>" per request.
+  std::vector<std::string> sent() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_;
+  }
+  static std::string Conclusion(const std::string& body) {
+    size_t p = body.find("\"conclusion\":\"");
+    if (p == std::string::npos) return "";
+    p += 14;
+    return body.substr(p, body.find('"', p) - p);
+  }
+
+ private:
+  std::string origin_;
+  std::unique_ptr<HttpClient> http_;
+  std::mutex mu_;
+  bool down_ = false;
+  std::vector<std::string> sent_;
+  std::unique_ptr<testing::TestHttpServer> server_;
+};
+
+// A report as a lab corrects it: the Patient a conditional create, the
+// DiagnosticReport a conditional update (PUT Type?identifier), so whichever
+// version arrives last is what the EHR shows.
+std::string VersionedReport(const std::string& run, int version) {
+  return R"({"resourceType":"Bundle","type":"transaction","entry":[
+{"fullUrl":"urn:uuid:6f1e1c2a-0000-4000-8000-000000000001",
+ "resource":{"resourceType":"Patient","identifier":[{"system":"urn:genogate:e2e","value":"pat-)" +
+         run + R"("}]},
+ "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:genogate:e2e|pat-)" +
+         run + R"("}},
+{"fullUrl":"urn:uuid:6f1e1c2a-0000-4000-8000-000000000002",
+ "resource":{"resourceType":"DiagnosticReport","identifier":[{"system":"urn:genogate:e2e","value":"rep-)" +
+         run + R"("}],"status":")" +
+         (version == 1 ? "preliminary" : "amended") +
+         R"(","code":{"coding":[{"system":"http://loinc.org","code":"51969-4"}]},
+  "subject":{"reference":"urn:uuid:6f1e1c2a-0000-4000-8000-000000000001"},
+  "conclusion":"version )" +
+         std::to_string(version) + R"("},
+ "request":{"method":"PUT","url":"DiagnosticReport?identifier=urn:genogate:e2e|rep-)" +
+         run + R"("}}]})";
+}
+
+TEST_F(EhrTest, EhrNewerVersionIsNeverOverwrittenByAnOlderRetry) {
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  FakeClock clock(std::chrono::system_clock::now());
+  auto queue = testing::MakeRedisQueue(*redis, {}, &clock);
+  ASSERT_NE(queue, nullptr);
+  FlakyProxy proxy(EhrUrl());
+  Result<Endpoint> e = EndpointFromUrl(proxy.url());
+  ASSERT_TRUE(e.ok());
+  Result<std::unique_ptr<DeliveryTarget>> target = MakeTarget(*e);
+  ASSERT_TRUE(target.ok());
+  const std::string run = RunId();
+  const std::string report = "urn:genogate:e2e|rep-" + run;
+  auto job = [&](int version) {
+    Job j;
+    j.id = "rep-" + run + "-v" + std::to_string(version);
+    j.report_key = report;
+    j.report_version = version;
+    j.payload = VersionedReport(run, version);
+    return j;
+  };
+  CircuitBreaker breaker({}, &clock);
+  FixedJitter jitter(1.0);
+  WorkerOptions o;
+  o.endpoint = "ehr";
+  o.backoff_base = 10s;
+  DeliveryWorker worker(o, queue.get(), target->get(), &breaker, &clock,
+                        &jitter);
+
+  // v1 meets an EHR answering 503: it waits 10 s for a retry.
+  proxy.SetDown(true);
+  ASSERT_TRUE(queue->Enqueue("ehr", job(1)).ok());
+  ASSERT_EQ(*worker.RunOnce(), 1);
+  EXPECT_EQ(queue->GetStatus("ehr", job(1).id)->state, JobState::kRetrying);
+  // The lab sends the amended v2; the EHR is back; v2 is delivered first.
+  proxy.SetDown(false);
+  Result<EnqueueResult> v2 = queue->Enqueue("ehr", job(2));
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->outcome, EnqueueOutcome::kEnqueued);
+  ASSERT_EQ(*worker.RunOnce(), 1);
+  EXPECT_EQ(queue->GetStatus("ehr", job(2).id)->state, JobState::kDelivered);
+  // v1's retry falls due: it is superseded, never sent again.
+  clock.Advance(11s);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(worker.RunOnce().ok());
+  Result<JobStatus> s1 = queue->GetStatus("ehr", job(1).id);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(s1->state, JobState::kSuperseded);
+  EXPECT_NE(s1->last_reason.find("superseded by version 2"), std::string::npos)
+      << s1->last_reason;
+  EXPECT_EQ(proxy.sent(), (std::vector<std::string>{"POST 503 version 1",
+                                                    "POST fwd version 2"}));
+  Result<QueueStats> qs = queue->Stats("ehr");
+  EXPECT_EQ(qs->ready + qs->in_flight + qs->delayed + qs->dead, 0);
+  // An old version enqueued late (a lab resending) is recorded as
+  // superseded at once.
+  Job late = job(1);
+  late.id += "-resent";
+  Result<EnqueueResult> r = queue->Enqueue("ehr", late);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, EnqueueOutcome::kSuperseded);
+
+  // The EHR holds one report, with v2's content.
+  std::vector<std::string> found =
+      SearchAll(*client_, "DiagnosticReport", "identifier=" + report);
+  ASSERT_EQ(found.size(), 1u);
+  rapidjson::Document d;
+  d.Parse(found[0].c_str());
+  EXPECT_STREQ(d["conclusion"].GetString(), "version 2");
+  EXPECT_STREQ(d["status"].GetString(), "amended");
+  // Control: had v1 been sent now, it would have overwritten v2 (the
+  // bundle is a conditional update), which is what the queue prevented.
+  TransactionOutcome old = target_->Deliver("control", job(1).payload);
+  ASSERT_TRUE(old.ok()) << old.error->ToString();
+  found = SearchAll(*client_, "DiagnosticReport", "identifier=" + report);
+  ASSERT_EQ(found.size(), 1u);
+  d.Parse(found[0].c_str());
+  EXPECT_STREQ(d["conclusion"].GetString(), "version 1");
+}
+
 // Needs no EHR: an endpoint on a loopback port where nothing listens.
 TEST(EhrStoppedEndpointTest, EhrRetriesWithBackoffAndOpensCircuit) {
   auto redis = RedisServer::Start();

@@ -494,6 +494,113 @@ TEST_F(ReportBuilderTest, StreamingBuilderEmitsTheSameEntries) {
   }
 }
 
+// Collects the JSON form's entries as "fullUrl|method|url|ifNoneExist" and
+// the resource text (its pieces joined).
+class TextSink : public JsonEntrySink {
+ public:
+  Status BeginEntry(const EntryHead& head) override {
+    heads.push_back(std::string(head.full_url) + "|" +
+                    std::string(head.method) + "|" + std::string(head.url) +
+                    "|" + std::string(head.if_none_exist));
+    resources.emplace_back();
+    return Status::Ok();
+  }
+  Status ResourceText(std::string_view json) override {
+    resources.back() += json;
+    ++pieces;
+    return Status::Ok();
+  }
+  Status EndEntry() override { return Status::Ok(); }
+  std::vector<std::string> heads, resources;
+  size_t pieces = 0;
+};
+
+// The JSON form against fhir::WriteJson over the trees the EntrySink form
+// builds: the same heads and the same resource text, byte for byte.
+void ExpectJsonFormMatchesTrees(const GenomicReportInput& in,
+                                const BuildOptions& options,
+                                const fhir::Schema& schema) {
+  Result<fhir::Node> whole = BuildReportBundle(in, options, schema);
+  ASSERT_TRUE(whole.ok()) << whole.error().message();
+  TextSink sink;
+  ReportStreamBuilder b(in, options, schema, &sink);
+  ASSERT_TRUE(b.Begin().ok());
+  for (const VariantCall& v : in.variants) ASSERT_TRUE(b.AddVariant(v).ok());
+  for (const PhaseRelation& p : in.phase_relations) {
+    ASSERT_TRUE(b.AddPhaseRelation(p).ok());
+  }
+  ASSERT_TRUE(b.Finish().ok());
+  std::vector<const fhir::Node*> entries = whole->Children("entry");
+  ASSERT_EQ(sink.resources.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const fhir::Node* request = entries[i]->Child("request");
+    EXPECT_EQ(sink.heads[i],
+              std::string(entries[i]->ChildValue("fullUrl")) + "|" +
+                  std::string(request->ChildValue("method")) + "|" +
+                  std::string(request->ChildValue("url")) + "|" +
+                  std::string(request->ChildValue("ifNoneExist")));
+    Result<std::string> j = fhir::WriteJson(*entries[i]->Child("resource"));
+    ASSERT_TRUE(j.ok());
+    EXPECT_EQ(sink.resources[i], *j) << "entry " << i;
+  }
+}
+
+TEST_F(ReportBuilderTest, JsonFormWritesWhatWriteJsonWritesForTheTrees) {
+  GenomicReportInput in = SampleInput();
+  ExpectJsonFormMatchesTrees(in, {}, *schema_);
+  // Every byte RapidJSON escapes (or not), in every resource written as
+  // text, at every offset of the 8-byte fast scan.
+  std::string bytes;
+  for (int c = 1; c < 256; ++c) bytes.push_back(static_cast<char>(c));
+  in.variants[0].gene_symbol = "BR\"CA\\1" + bytes;
+  in.variants[0].hgvs_p = "p.(" + bytes + ")";
+  in.variants[0].consequences[0].impact = "x\b\f\r\n\t\x1f\x7f\"";
+  in.variants[0].consequences[0].hgvs_c = bytes.substr(3);
+  in.variants[0].classifications[0].evidence_text = bytes.substr(5);
+  in.variants[0].classifications[0].source = "Lab \"A\"";
+  in.variants[1].alt_allele = "C\t";
+  in.variants[1].allele_frequency = "1e-3";
+  in.variants[1].read_depth = 0;
+  in.variants[1].inner_start = 5;
+  in.variants[1].outer_end = 9;
+  in.variants[1].build = "hg19";
+  in.variants[1].coordinate_system = "1-based character counting";
+  in.phase_relations.push_back({1, 0, ""});
+  in.conclusion = bytes;
+  in.overall_interpretation = {"", "", "text only"};
+  in.effective.clear();
+  in.specimen = {};
+  in.method = {};
+  BuildOptions options;
+  options.issued = "2026-11-29T10:00:00Z";
+  ExpectJsonFormMatchesTrees(in, options, *schema_);
+  // A variant without components and a report without results.
+  VariantCall bare;
+  bare.coordinate_system.clear();
+  in.variants = {bare};
+  in.phase_relations.clear();
+  ExpectJsonFormMatchesTrees(in, options, *schema_);
+  in.variants.clear();
+  ExpectJsonFormMatchesTrees(in, options, *schema_);
+}
+
+TEST_F(ReportBuilderTest, JsonFormStreamsALargeReportInPieces) {
+  GenomicReportInput in = SampleInput();
+  VariantCall v = in.variants[1];
+  in.variants.clear();
+  in.phase_relations.clear();
+  for (int i = 0; i < 3000; ++i) in.variants.push_back(v);  // keys "#n"
+  ExpectJsonFormMatchesTrees(in, {}, *schema_);
+  TextSink sink;
+  ReportStreamBuilder b(in, {}, *schema_, &sink);
+  ASSERT_TRUE(b.Begin().ok());
+  for (const VariantCall& c : in.variants) ASSERT_TRUE(b.AddVariant(c).ok());
+  ASSERT_TRUE(b.Finish().ok());
+  // 3000 references of ~60 bytes: more than one 64 KiB piece.
+  EXPECT_GT(sink.pieces, sink.resources.size());
+  EXPECT_THAT(sink.resources.back(), HasSubstr("\"result\":[{\"reference\""));
+}
+
 TEST_F(ReportBuilderTest, SinkErrorStopsTheBuild) {
   GenomicReportInput in = SampleInput();
   BuildOptions options;

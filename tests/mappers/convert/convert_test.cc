@@ -203,5 +203,103 @@ TEST_F(ConvertTest, LabJsonWithOverridesAndPointerProblems) {
   EXPECT_FALSE(bad->issues.issues()[0].message.empty());
 }
 
+// Collects JSON entries as one text per entry: head and resource.
+class TextSink : public JsonEntrySink {
+ public:
+  Status BeginEntry(const EntryHead& head) override {
+    entries.push_back(std::string(head.full_url) + " " +
+                      std::string(head.method) + " " + std::string(head.url) +
+                      " " + std::string(head.if_none_exist) + "\n");
+    return Status::Ok();
+  }
+  Status ResourceText(std::string_view json) override {
+    entries.back() += json;
+    return Status::Ok();
+  }
+  Status EndEntry() override { return Status::Ok(); }
+  std::vector<std::string> entries;
+};
+
+class ConvertJsonTest : public ConvertTest,
+                        public ::testing::WithParamInterface<std::string> {};
+
+// The fast JSON path gives, for every test VCF, the entries the tree path
+// gives once written by fhir::WriteJson, and the same report.
+TEST_P(ConvertJsonTest, JsonPathMatchesTreePath) {
+  ConvertOptions o = VcfOptions();
+  o.source_class = "germline";
+  o.build_options.issued = "2026-11-29T10:00:00Z";
+  const std::string path = DataDir() + "/vcf/" + GetParam();
+  std::vector<std::string> from_trees;
+  Result<ConvertReport> trees =
+      ConvertFile(path, o, *schema_, [&](fhir::Node entry) {
+        const fhir::Node* request = entry.Child("request");
+        Result<std::string> j = fhir::WriteJson(*entry.Child("resource"));
+        if (!j.ok()) return Status(j.error());
+        from_trees.push_back(std::string(entry.ChildValue("fullUrl")) + " " +
+                             std::string(request->ChildValue("method")) + " " +
+                             std::string(request->ChildValue("url")) + " " +
+                             std::string(request->ChildValue("ifNoneExist")) +
+                             "\n" + *j);
+        return Status::Ok();
+      });
+  ASSERT_TRUE(trees.ok()) << trees.error().message();
+  ASSERT_TRUE(trees->ok()) << trees->issues.ToText();
+  TextSink sink;
+  Result<ConvertReport> json = ConvertFileToJson(path, o, *schema_, &sink);
+  ASSERT_TRUE(json.ok()) << json.error().message();
+  ASSERT_TRUE(json->ok()) << json->issues.ToText();
+  EXPECT_EQ(sink.entries, from_trees);
+  EXPECT_EQ(json->entries, trees->entries);
+  EXPECT_EQ(json->variants, trees->variants);
+  EXPECT_EQ(json->report_keys, trees->report_keys);
+  EXPECT_GT(json->variants, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TestVcfs, ConvertJsonTest,
+                         ::testing::Values("snv_indel.vcf", "snv_indel.vcf.gz",
+                                           "snv_indel.vcf.bgz", "clinvar.vcf",
+                                           "vep.vcf", "snpeff.vcf", "sv.vcf"));
+
+TEST_F(ConvertTest, ProgressIsReportedWithSourceBytes) {
+  ConvertOptions o = VcfOptions();
+  std::vector<ConvertProgress> seen;
+  o.progress = [&](const ConvertProgress& p) { seen.push_back(p); };
+  o.progress_every = 2;
+  const std::string data = ReadTestFile(DataDir() + "/vcf/snv_indel.vcf");
+  TextSink sink;
+  Result<ConvertReport> r = ConvertBytesToJson(data, o, *schema_, &sink);
+  ASSERT_TRUE(r.ok() && r->ok());
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.back().source_bytes, data.size());
+  EXPECT_EQ(seen.back().variants, r->variants);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].records, seen[i - 1].records);
+  }
+}
+
+TEST_F(ConvertTest, LabJsonThroughTheJsonPath) {
+  ConvertOptions o;
+  o.format = InputFormat::kLabJson;
+  const std::string doc =
+      ReadTestFile(SourceDir() + "/examples/lab-result.json");
+  std::vector<std::string> from_trees;
+  Result<ConvertReport> trees =
+      ConvertBytes(doc, o, *schema_, [&](fhir::Node e) {
+        Result<std::string> j = fhir::WriteJson(*e.Child("resource"));
+        from_trees.push_back(j.ok() ? *j : "");
+        return Status::Ok();
+      });
+  TextSink sink;
+  Result<ConvertReport> json = ConvertBytesToJson(doc, o, *schema_, &sink);
+  ASSERT_TRUE(trees.ok() && json.ok());
+  ASSERT_EQ(sink.entries.size(), from_trees.size());
+  ASSERT_FALSE(from_trees.empty());
+  for (size_t i = 0; i < from_trees.size(); ++i) {
+    const std::string& text = sink.entries[i];
+    EXPECT_EQ(text.substr(text.find('\n') + 1), from_trees[i]);
+  }
+}
+
 }  // namespace
 }  // namespace genogate::mappers

@@ -103,6 +103,40 @@ TEST(VcfMapperTest, PhaseSetsGiveTransRelation) {
   EXPECT_EQ(p.relationship, "Trans");  // 0|1 and 1|0
 }
 
+// Phased pairs: the same haplotypes (Cis), disjoint ones (Trans), a
+// triploid overlap (Indeterminate); homozygous calls, other phase sets and
+// another chromosome are not paired.
+TEST(VcfMapperTest, PhasedPairsCisTransIndeterminate) {
+  const std::string vcf =
+      "##fileformat=VCFv4.2\n##reference=GRCh38\n"
+      "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+      "##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set\">\n"
+      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+      "1\t100\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:100\n"
+      "1\t120\t.\tC\tT\t50\tPASS\t.\tGT:PS\t0|1:100\n"    // Cis with 100
+      "1\t130\t.\tG\tA\t50\tPASS\t.\tGT:PS\t1|0:100\n"    // Trans with both
+      "1\t140\t.\tT\tC\t50\tPASS\t.\tGT:PS\t1|1:100\n"    // homozygous
+      "1\t150\t.\tT\tC\t50\tPASS\t.\tGT:PS\t0|1:900\n"    // other set
+      "1\t160\t.\tA\tC\t50\tPASS\t.\tGT:PS\t0/1:100\n"    // unphased
+      "2\t100\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:100\n"    // other chromosome
+      "2\t110\t.\tA\tG\t50\tPASS\t.\tGT:PS\t1|1|0:100\n"  // triploid
+      "2\t120\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1|1:100\n";
+  VcfMapOptions o;
+  Result<GenomicReportInput> in = MapVcfString(vcf, o);
+  ASSERT_TRUE(in.ok()) << in.error().message();
+  ASSERT_EQ(in->variants.size(), 9u);
+  std::vector<std::string> pairs;
+  for (const PhaseRelation& p : in->phase_relations) {
+    pairs.push_back(std::to_string(*in->variants[p.first].start + 1) + "-" +
+                    std::to_string(*in->variants[p.second].start + 1) + " " +
+                    in->variants[p.first].chromosome + " " + p.relationship);
+  }
+  EXPECT_EQ(pairs, (std::vector<std::string>{
+                       "100-120 1 Cis", "100-130 1 Trans", "120-130 1 Trans",
+                       "100-110 2 Indeterminate", "100-120 2 Indeterminate",
+                       "110-120 2 Indeterminate"}));
+}
+
 TEST(VcfMapperTest, PassOnlyAndRegions) {
   GenomicReportInput all = MustMap("snv_indel.vcf");
   VcfMapOptions o;
