@@ -13,6 +13,7 @@ shopt -s nullglob
 for b in build-release/bench/*_bench; do
   case "$(basename "$b")" in
     delivery_bench | queue_bench) continue ;;  # in delivery_figures.sh
+    server_bench) continue ;;  # in server_figures.sh
   esac
   echo "== $(basename "$b")"
   "$b"
@@ -21,3 +22,5 @@ bench/delivery_figures.sh "$here/build-release"
 # End to end: a generated 1,000,000-record VCF to NDJSON (records/s, MB/s,
 # peak RSS).
 bench/vcf_convert_figures.sh build-release/genogate
+echo "== server_figures.sh"
+bench/server_figures.sh build-release

@@ -12,6 +12,7 @@ CommandList RegisterAll(CLI::App& app) {
   list.push_back(RegisterPull(app));
   list.push_back(RegisterQueue(app));
   list.push_back(RegisterMllp(app));
+  list.push_back(RegisterServe(app));
   return list;
 }
 

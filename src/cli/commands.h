@@ -30,6 +30,7 @@ Command RegisterPush(CLI::App& app);
 Command RegisterPull(CLI::App& app);
 Command RegisterQueue(CLI::App& app);
 Command RegisterMllp(CLI::App& app);
+Command RegisterServe(CLI::App& app);
 
 }  // namespace genogate::cli
 

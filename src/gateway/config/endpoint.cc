@@ -307,7 +307,10 @@ Result<std::vector<Endpoint>> ParseEndpointsYaml(std::string_view yaml,
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (!root.IsMap()) Fail(root, "", "expected a mapping with 'endpoints'");
-    CheckKeys(root, "", {"endpoints"});
+    // The other sections of the same file have their own parsers
+    // (server_config.h and those of the security and MLLP settings).
+    CheckKeys(root, "",
+              {"endpoints", "server", "redis", "queue", "security", "mllp"});
     const YAML::Node list = root["endpoints"];
     if (!list || !list.IsSequence()) {
       Fail(list ? list : root, "endpoints", "expected a list of endpoints");

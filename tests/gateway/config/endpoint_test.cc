@@ -115,6 +115,16 @@ TEST(EndpointConfigTest, FlagAndSecrets) {
   std::filesystem::remove_all(dir);
 }
 
+// The same file holds the `server:` section (server_config.h parses it).
+TEST(EndpointConfigTest, AcceptsTheServerSection) {
+  Result<std::vector<Endpoint>> eps = ParseEndpointsYaml(
+      "server:\n  listen: 127.0.0.1:1\nendpoints:\n  - name: a\n    url: "
+      "file:///srv/out\n",
+      "gw.yaml");
+  ASSERT_TRUE(eps.ok()) << eps.error().ToString();
+  EXPECT_EQ(eps->size(), 1u);
+}
+
 }  // namespace
 }  // namespace genogate::gateway
 

@@ -1,0 +1,268 @@
+// genogate serve: runs the gateway (HTTP server, embedded or external
+// Redis, and what serve_wiring.h wires in) until SIGTERM or SIGINT.
+//
+// Flags override the config file's `server:` section; with neither, it
+// serves on 127.0.0.1:8080 with a private redis-server in
+// ./genogate-data/redis. A non-loopback listen address is refused unless
+// clients must present certificates (--client-ca) or
+// --insecure-allow-unauthenticated is given (see CheckListenSafety).
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/serve_wiring.h"
+#include "gateway/config/server_config.h"
+#include "gateway/runtime/embedded_redis.h"
+#include "gateway/server/health.h"
+#include "gateway/server/http_server.h"
+#include "gateway/server/log.h"
+#include "gateway/server/metrics.h"
+#include "gateway/server/router.h"
+
+namespace genogate::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string listen;
+  std::string data_dir;
+  std::string redis;
+  std::vector<std::string> endpoints;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_ca;
+  std::string log_level;
+  bool insecure_allow_unauthenticated = false;
+  int64_t shutdown_grace_ms = -1;
+};
+
+// (cli/common.h's Fail is not used here: common.h includes endpoint.h,
+// whose HTTP client types clash with the server's; see serve_wiring.h.)
+int ServeFail(const Error& e) {
+  std::cerr << "genogate serve: " << e.message() << "\n";
+  return 2;
+}
+
+int RunServe(const ServeFlags& f) {
+  // 1. Configuration: file, then flags.
+  gateway::ServerConfig config;
+  bool has_endpoints = false;
+  if (!f.config.empty()) {
+    Result<gateway::ServerConfig> c =
+        gateway::LoadServerConfigFile(f.config, &has_endpoints);
+    if (!c.ok()) return ServeFail(c.error());
+    config = std::move(c).value();
+  }
+  if (!f.listen.empty()) {
+    config.listen = f.listen;
+    Status s = gateway::ParseListenAddress(f.listen, &config.http.host,
+                                           &config.http.port);
+    if (!s.ok()) return ServeFail(s.error().WithContext("--listen"));
+  }
+  if (!f.data_dir.empty()) config.data_dir = f.data_dir;
+  if (!f.redis.empty()) config.redis_url = f.redis;
+  if (!f.tls_cert.empty() || !f.tls_key.empty()) {
+    config.http.tls_cert_file = f.tls_cert;
+    config.http.tls_key_file = f.tls_key;
+  }
+  if (!f.client_ca.empty()) config.http.client_ca_file = f.client_ca;
+  if (!f.log_level.empty()) config.log_level = f.log_level;
+  if (f.insecure_allow_unauthenticated) {
+    config.insecure_allow_unauthenticated = true;
+  }
+  if (f.shutdown_grace_ms >= 0) {
+    config.shutdown_grace = std::chrono::milliseconds(f.shutdown_grace_ms);
+  }
+  if (config.http.tls_cert_file.empty() != config.http.tls_key_file.empty()) {
+    return ServeFail(Error(ErrorCode::kInvalidInput,
+                           "--tls-cert and --tls-key go together"));
+  }
+  if (!config.http.client_ca_file.empty() &&
+      config.http.tls_cert_file.empty()) {
+    return ServeFail(Error(ErrorCode::kInvalidInput,
+                           "--client-ca needs --tls-cert and --tls-key"));
+  }
+  gateway::LogLevel level = gateway::LogLevel::kInfo;
+  if (!gateway::ParseLogLevel(config.log_level, &level)) {
+    return ServeFail(Error(ErrorCode::kInvalidInput,
+                           "--log-level must be debug, info, warn or error"));
+  }
+  Status safe = gateway::CheckListenSafety(config);
+  if (!safe.ok()) return ServeFail(safe.error());
+  Result<gateway::RedisOptions> external = gateway::RedisOptions();
+  if (!config.redis_url.empty()) {
+    external = gateway::RedisOptions::FromUrl(config.redis_url);
+    if (!external.ok()) {
+      return ServeFail(external.error().WithContext("--redis"));
+    }
+    if (!config.redis_password_env.empty()) {
+      const char* pw = std::getenv(config.redis_password_env.c_str());
+      if (pw == nullptr || *pw == '\0') {
+        return ServeFail(Error(ErrorCode::kFailedPrecondition,
+                               "environment variable " +
+                                   config.redis_password_env +
+                                   " (redis.password_env) is not set"));
+      }
+      external->password = pw;
+    }
+  }
+
+  // 2. Signals: blocked in every thread (the ones started below inherit the
+  // mask) and taken synchronously by sigwait at the end.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  gateway::Logger logger(level);
+  gateway::MetricsRegistry metrics;
+  if (config.insecure_allow_unauthenticated &&
+      !gateway::IsLoopbackHost(config.http.host)) {
+    logger.Warn("serve.insecure")
+        .Str("listen", config.listen)
+        .Str("message",
+             "serving a non-loopback address without authentication "
+             "(--insecure-allow-unauthenticated)");
+  }
+
+  // 3. Data directory and Redis.
+  std::error_code ec;
+  std::filesystem::path data = std::filesystem::absolute(config.data_dir, ec);
+  if (!ec) std::filesystem::create_directories(data, ec);
+  if (ec) {
+    return ServeFail(Error(ErrorCode::kFailedPrecondition,
+                           "cannot create the data directory " +
+                               config.data_dir + ": " + ec.message()));
+  }
+  ::chmod(data.c_str(), 0700);
+  ServeContext ctx;
+  ctx.config = &config;
+  ctx.config_file = f.config;
+  ctx.config_has_endpoints = has_endpoints;
+  ctx.endpoint_flags = f.endpoints;
+  ctx.data_dir = data.string();
+  ctx.metrics = &metrics;
+  ctx.logger = &logger;
+  std::unique_ptr<gateway::EmbeddedRedis> embedded;
+  if (config.redis_url.empty()) {
+    gateway::EmbeddedRedisOptions ro;
+    ro.data_dir = (data / "redis").string();
+    ro.logger = &logger;
+    Result<std::unique_ptr<gateway::EmbeddedRedis>> r =
+        gateway::EmbeddedRedis::Start(ro);
+    if (!r.ok()) return ServeFail(r.error());
+    embedded = std::move(r).value();
+    ctx.redis = embedded->redis_options();
+    ctx.embedded_redis = true;
+    gateway::EmbeddedRedis* raw = embedded.get();
+    metrics.AddCallback("genogate_embedded_redis_restarts",
+                        "Times the embedded redis-server was restarted",
+                        gateway::MetricsRegistry::Type::kCounter, {}, [raw] {
+                          return std::vector<gateway::MetricSample>{
+                              {{}, static_cast<double>(raw->restarts())}};
+                        });
+  } else {
+    ctx.redis = *external;
+  }
+  std::vector<gateway::ReadinessCheck> readiness = {
+      gateway::RedisPingCheck(ctx.redis)};
+  ctx.readiness = &readiness;
+
+  // Stops what was started, in reverse order.
+  auto stop_services = [&] {
+    for (auto it = ctx.stops.rbegin(); it != ctx.stops.rend(); ++it) (*it)();
+    ctx.stops.clear();
+    if (embedded) embedded->Stop();
+  };
+
+  // 4. Services and routes (serve_wiring.h).
+  Status started = StartServeServices(ctx);
+  if (!started.ok()) {
+    stop_services();
+    return ServeFail(started.error());
+  }
+  auto router = std::make_shared<gateway::Router>();
+  Status routes =
+      gateway::AddOperationsRoutes(router.get(), &metrics, readiness);
+  if (routes.ok()) routes = AddServeRoutes(ctx, router.get());
+  if (!routes.ok()) {
+    stop_services();
+    return ServeFail(routes.error());
+  }
+
+  // 5. The HTTP server.
+  gateway::HttpServerOptions http = config.http;
+  http.overloaded = ctx.overloaded;
+  Result<std::unique_ptr<gateway::HttpServer>> server =
+      gateway::HttpServer::Start(http, router, &metrics, &logger);
+  if (!server.ok()) {
+    stop_services();
+    return ServeFail(server.error());
+  }
+  std::string host = http.host.find(':') != std::string::npos
+                         ? "[" + http.host + "]"
+                         : http.host;
+  logger.Info("serve.listening")
+      .Str("address", host + ":" + std::to_string((*server)->port()))
+      .Int("port", (*server)->port())
+      .Bool("tls", !http.tls_cert_file.empty())
+      .Bool("mtls", !http.client_ca_file.empty())
+      .Str("redis", ctx.embedded_redis ? "embedded" : ctx.redis.Describe())
+      .Str("data_dir", ctx.data_dir);
+
+  // 6. Wait for SIGTERM / SIGINT, then shut down gracefully.
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  logger.Info("serve.stopping")
+      .Str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")
+      .Int("grace_ms", config.shutdown_grace.count());
+  (*server)->Stop(config.shutdown_grace);
+  stop_services();
+  logger.Info("serve.stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command RegisterServe(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the gateway: HTTP API, delivery to the endpoints, until SIGTERM");
+  cmd->add_option("--config", f->config,
+                  "YAML file with server: and endpoints: sections");
+  cmd->add_option("--listen", f->listen,
+                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 "
+                  "picks a free one)");
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Directory for the embedded Redis and outboxes (default "
+                  "./genogate-data)");
+  cmd->add_option("--redis", f->redis,
+                  "redis://host:port/db or unix:///path of a Redis to use "
+                  "instead of the embedded one");
+  cmd->add_option("--endpoint", f->endpoints,
+                  "NAME=URL of an endpoint to deliver to (repeatable)");
+  cmd->add_option("--tls-cert", f->tls_cert, "Server certificate chain (PEM)");
+  cmd->add_option("--tls-key", f->tls_key, "Server private key (PEM)");
+  cmd->add_option("--client-ca", f->client_ca,
+                  "Require client certificates issued by this CA (mTLS)");
+  cmd->add_option("--log-level", f->log_level, "debug, info, warn or error");
+  cmd->add_option("--shutdown-grace-ms", f->shutdown_grace_ms,
+                  "How long in-flight requests may finish after SIGTERM "
+                  "(default 30000)");
+  cmd->add_flag("--insecure-allow-unauthenticated",
+                f->insecure_allow_unauthenticated,
+                "Allow a non-loopback listen address without client "
+                "authentication (only behind an authenticating proxy)");
+  return {cmd, [f] { return RunServe(*f); }};
+}
+
+}  // namespace genogate::cli

@@ -1,0 +1,77 @@
+// The extension points of `genogate serve`: where the submission routes,
+// the DeliveryService and the MLLP listener are wired in.
+//
+// serve_command.cc owns the process: configuration, data directory,
+// embedded Redis, logger, metrics, the HTTP server and the signals. It
+// calls, in this order:
+//
+//   1. StartServeServices(ctx)  (serve_services.cc) before the HTTP server
+//      starts: load the endpoints, start background services (delivery
+//      workers, MLLP listener), set ctx.overloaded and add readiness
+//      checks; push a stop function for each service onto ctx.stops.
+//   2. AddServeRoutes(ctx, router)  (serve_routes.cc): add the application
+//      routes (submissions, /fhir, admin) next to /healthz, /readyz and
+//      /metrics.
+//   3. On SIGTERM/SIGINT: the HTTP server stops (grace period), then
+//      ctx.stops run in reverse order, then the embedded Redis stops.
+//
+// The two functions live in separate files on purpose: the HTTP client's
+// HttpRequest/HttpResponse (pulled in by endpoint.h and the delivery
+// headers) and the server's messages (router.h, the API routes) share
+// names, so no translation unit includes both families. This header
+// includes neither.
+#ifndef GENOGATE_CLI_SERVE_WIRING_H_
+#define GENOGATE_CLI_SERVE_WIRING_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "gateway/queue/redis_client.h"
+
+namespace genogate::gateway {
+class Logger;
+class MetricsRegistry;
+class Router;
+struct ReadinessCheck;
+struct ServerConfig;
+}  // namespace genogate::gateway
+
+namespace genogate::cli {
+
+struct ServeContext {
+  // Inputs (set by serve_command.cc).
+  const gateway::ServerConfig* config = nullptr;  // flags already applied
+  std::string config_file;                        // "" without --config
+  bool config_has_endpoints = false;
+  std::vector<std::string> endpoint_flags;  // --endpoint NAME=URL
+  std::string data_dir;                     // absolute, exists (0700)
+  gateway::RedisOptions redis;              // embedded or --redis
+  bool embedded_redis = false;
+  gateway::MetricsRegistry* metrics = nullptr;
+  gateway::Logger* logger = nullptr;
+
+  // Outputs (set by the wiring).
+  // Shared state the services hand to the routes (e.g. the endpoints, the
+  // queue, the SubmissionService), owned here for the process's lifetime.
+  std::vector<std::shared_ptr<void>> keep;
+  // Cheap, non-blocking: true while the delivery queue is above its
+  // high-water mark (read an atomic that a monitor updates). Null: never.
+  std::function<bool()> overloaded;
+  // Extra /readyz checks (e.g. "definitions"); "redis" is added already.
+  std::vector<gateway::ReadinessCheck>* readiness = nullptr;
+  // Run in reverse order at shutdown, after the HTTP server has stopped.
+  std::vector<std::function<void()>> stops;
+};
+
+// Step 1 (serve_services.cc). Errors stop start-up with exit code 2.
+Status StartServeServices(ServeContext& ctx);
+
+// Step 2 (serve_routes.cc). Errors stop start-up with exit code 2.
+Status AddServeRoutes(ServeContext& ctx, gateway::Router* router);
+
+}  // namespace genogate::cli
+
+#endif  // GENOGATE_CLI_SERVE_WIRING_H_

@@ -1,0 +1,327 @@
+#include "gateway/config/server_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <exception>
+#include <set>
+
+#include "base/file.h"
+#include "gateway/queue/redis_client.h"
+#include "gateway/server/log.h"
+
+namespace genogate::gateway {
+namespace {
+
+// Thrown inside this file only, caught by ParseGatewayConfigYaml.
+struct ConfigError {
+  int line;
+  std::string key;
+  std::string message;
+};
+
+[[noreturn]] void Fail(const YAML::Node& node, std::string key,
+                       std::string message) {
+  throw ConfigError{node.Mark().line + 1, std::move(key), std::move(message)};
+}
+
+std::string Scalar(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) Fail(node, key, "expected a string");
+  return node.Scalar();
+}
+
+int64_t Integer(const YAML::Node& node, const std::string& key, int64_t min,
+                int64_t max) {
+  std::string s = Scalar(node, key);
+  if (s.empty()) Fail(node, key, "expected a number");
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') Fail(node, key, "expected a whole number");
+    if (v > (max - (c - '0')) / 10) {
+      Fail(node, key, "must be at most " + std::to_string(max));
+    }
+    v = v * 10 + (c - '0');
+  }
+  if (v < min) Fail(node, key, "must be at least " + std::to_string(min));
+  return v;
+}
+
+bool Boolean(const YAML::Node& node, const std::string& key) {
+  std::string s = Scalar(node, key);
+  if (s == "true") return true;
+  if (s == "false") return false;
+  Fail(node, key, "expected true or false");
+}
+
+void CheckKeys(const YAML::Node& map, const std::string& where,
+               const std::set<std::string>& allowed) {
+  if (!map.IsMap()) Fail(map, where, "expected a mapping");
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string k = Scalar(it->first, where);
+    if (!allowed.count(k)) {
+      Fail(it->first, where.empty() ? k : where + "." + k, "unknown key");
+    }
+  }
+}
+
+std::chrono::milliseconds Millis(const YAML::Node& node,
+                                 const std::string& key) {
+  return std::chrono::milliseconds(Integer(node, key, 1, 86'400'000));
+}
+
+ServerConfig ParseServer(const YAML::Node& s) {
+  ServerConfig c;
+  CheckKeys(
+      s, "server",
+      {"listen", "data_dir", "log_level", "insecure_allow_unauthenticated",
+       "tls", "threads", "limits", "shutdown_grace_ms"});
+  if (s["listen"]) {
+    c.listen = Scalar(s["listen"], "server.listen");
+    Status ok = ParseListenAddress(c.listen, &c.http.host, &c.http.port);
+    if (!ok.ok()) Fail(s["listen"], "server.listen", ok.error().message());
+  }
+  if (s["data_dir"]) {
+    c.data_dir = Scalar(s["data_dir"], "server.data_dir");
+    if (c.data_dir.empty()) Fail(s["data_dir"], "server.data_dir", "empty");
+  }
+  if (s["log_level"]) {
+    c.log_level = Scalar(s["log_level"], "server.log_level");
+    LogLevel level;
+    if (!ParseLogLevel(c.log_level, &level)) {
+      Fail(s["log_level"], "server.log_level",
+           "must be debug, info, warn or error");
+    }
+  }
+  if (s["insecure_allow_unauthenticated"]) {
+    c.insecure_allow_unauthenticated =
+        Boolean(s["insecure_allow_unauthenticated"],
+                "server.insecure_allow_unauthenticated");
+  }
+  if (const YAML::Node tls = s["tls"]) {
+    CheckKeys(tls, "server.tls", {"cert_file", "key_file", "client_ca_file"});
+    if (tls["cert_file"]) {
+      c.http.tls_cert_file = Scalar(tls["cert_file"], "server.tls.cert_file");
+    }
+    if (tls["key_file"]) {
+      c.http.tls_key_file = Scalar(tls["key_file"], "server.tls.key_file");
+    }
+    if (tls["client_ca_file"]) {
+      c.http.client_ca_file =
+          Scalar(tls["client_ca_file"], "server.tls.client_ca_file");
+    }
+    if (c.http.tls_cert_file.empty() != c.http.tls_key_file.empty()) {
+      Fail(tls, "server.tls", "cert_file and key_file go together");
+    }
+    if (!c.http.client_ca_file.empty() && c.http.tls_cert_file.empty()) {
+      Fail(tls, "server.tls", "client_ca_file needs cert_file and key_file");
+    }
+  }
+  if (const YAML::Node t = s["threads"]) {
+    CheckKeys(t, "server.threads", {"network", "handlers", "queue"});
+    if (t["network"]) {
+      c.http.network_threads = static_cast<int>(
+          Integer(t["network"], "server.threads.network", 1, 64));
+    }
+    if (t["handlers"]) {
+      c.http.handler_threads = static_cast<int>(
+          Integer(t["handlers"], "server.threads.handlers", 1, 1024));
+    }
+    if (t["queue"]) {
+      c.http.handler_queue = static_cast<size_t>(
+          Integer(t["queue"], "server.threads.queue", 0, 1'000'000));
+    }
+  }
+  if (const YAML::Node l = s["limits"]) {
+    const std::string at = "server.limits";
+    CheckKeys(l, at,
+              {"max_connections", "max_header_bytes", "max_body_bytes",
+               "body_bytes_by_type", "header_timeout_ms", "body_timeout_ms",
+               "idle_timeout_ms", "write_timeout_ms", "retry_after_seconds"});
+    if (l["max_connections"]) {
+      c.http.max_connections = static_cast<size_t>(
+          Integer(l["max_connections"], at + ".max_connections", 1, 1'000'000));
+    }
+    if (l["max_header_bytes"]) {
+      c.http.max_header_bytes = static_cast<size_t>(Integer(
+          l["max_header_bytes"], at + ".max_header_bytes", 1024, 1 << 20));
+    }
+    if (l["max_body_bytes"]) {
+      c.http.max_body_bytes = static_cast<size_t>(Integer(
+          l["max_body_bytes"], at + ".max_body_bytes", 0, int64_t{1} << 34));
+    }
+    if (const YAML::Node by = l["body_bytes_by_type"]) {
+      if (!by.IsMap())
+        Fail(by, at + ".body_bytes_by_type", "expected a mapping");
+      c.http.body_limits.clear();
+      for (auto it = by.begin(); it != by.end(); ++it) {
+        std::string type = Scalar(it->first, at + ".body_bytes_by_type");
+        std::string key = at + ".body_bytes_by_type." + type;
+        if (type.find('/') == std::string::npos ||
+            type.find(';') != std::string::npos) {
+          Fail(it->first, key, "expected a media type like text/x-vcf");
+        }
+        for (char& ch : type) {
+          if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+        }
+        c.http.body_limits.emplace_back(
+            type,
+            static_cast<size_t>(Integer(it->second, key, 0, int64_t{1} << 34)));
+      }
+    }
+    if (l["header_timeout_ms"]) {
+      c.http.header_timeout =
+          Millis(l["header_timeout_ms"], at + ".header_timeout_ms");
+    }
+    if (l["body_timeout_ms"]) {
+      c.http.body_timeout =
+          Millis(l["body_timeout_ms"], at + ".body_timeout_ms");
+    }
+    if (l["idle_timeout_ms"]) {
+      c.http.idle_timeout =
+          Millis(l["idle_timeout_ms"], at + ".idle_timeout_ms");
+    }
+    if (l["write_timeout_ms"]) {
+      c.http.write_timeout =
+          Millis(l["write_timeout_ms"], at + ".write_timeout_ms");
+    }
+    if (l["retry_after_seconds"]) {
+      c.http.retry_after_seconds = static_cast<int>(Integer(
+          l["retry_after_seconds"], at + ".retry_after_seconds", 1, 3600));
+    }
+  }
+  if (s["shutdown_grace_ms"]) {
+    c.shutdown_grace = std::chrono::milliseconds(Integer(
+        s["shutdown_grace_ms"], "server.shutdown_grace_ms", 0, 3'600'000));
+  }
+  return c;
+}
+
+std::string Resolve(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || dir.empty()) return path;
+  return dir + "/" + path;
+}
+
+}  // namespace
+
+Status ParseListenAddress(std::string_view listen, std::string* host,
+                          uint16_t* port) {
+  std::string_view h, p;
+  if (!listen.empty() && listen[0] == '[') {
+    size_t close = listen.find(']');
+    if (close == std::string_view::npos || close + 1 >= listen.size() ||
+        listen[close + 1] != ':') {
+      return Error(ErrorCode::kInvalidInput, "expected [IPv6]:PORT");
+    }
+    h = listen.substr(1, close - 1);
+    p = listen.substr(close + 2);
+  } else {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string_view::npos || listen.find(':') != colon) {
+      return Error(ErrorCode::kInvalidInput, "expected HOST:PORT");
+    }
+    h = listen.substr(0, colon);
+    p = listen.substr(colon + 1);
+  }
+  if (h.empty() || p.empty() || p.size() > 5) {
+    return Error(ErrorCode::kInvalidInput, "expected HOST:PORT");
+  }
+  uint32_t v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') {
+      return Error(ErrorCode::kInvalidInput, "the port must be a number");
+    }
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (v > 65535) return Error(ErrorCode::kInvalidInput, "port out of range");
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(v);
+  return Status::Ok();
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  if (host.substr(0, 4) != "127.") return false;
+  // 127.a.b.c with numbers only.
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+Status CheckListenSafety(const ServerConfig& config) {
+  if (IsLoopbackHost(config.http.host)) return Status::Ok();
+  if (config.authentication_configured) return Status::Ok();
+  if (!config.http.client_ca_file.empty()) return Status::Ok();  // mTLS
+  if (config.insecure_allow_unauthenticated) return Status::Ok();
+  return Error(
+      ErrorCode::kFailedPrecondition,
+      "refusing to listen on " + config.http.host +
+          " without authentication: anyone who can reach it could submit "
+          "and read results. Listen on 127.0.0.1 (the default), require "
+          "client certificates (--tls-cert, --tls-key and --client-ca, or "
+          "server.tls in the config), or, behind a proxy that "
+          "authenticates callers, opt in with "
+          "--insecure-allow-unauthenticated "
+          "(server.insecure_allow_unauthenticated: true)");
+}
+
+Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
+                                           std::string_view file_name,
+                                           bool* has_endpoints) {
+  const std::string file(file_name);
+  if (has_endpoints != nullptr) *has_endpoints = false;
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (root.IsNull()) return ServerConfig();
+    CheckKeys(root, "",
+              {"server", "endpoints", "redis", "queue", "security", "mllp"});
+    if (has_endpoints != nullptr) {
+      *has_endpoints = static_cast<bool>(root["endpoints"]);
+    }
+    ServerConfig c;
+    if (root["server"]) c = ParseServer(root["server"]);
+    if (const YAML::Node r = root["redis"]) {
+      CheckKeys(r, "redis", {"url", "password_env"});
+      if (r["url"]) {
+        c.redis_url = Scalar(r["url"], "redis.url");
+        Result<RedisOptions> parsed = RedisOptions::FromUrl(c.redis_url);
+        if (!parsed.ok()) Fail(r["url"], "redis.url", parsed.error().message());
+      }
+      if (r["password_env"]) {
+        c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
+      }
+    }
+    return c;
+  } catch (const ConfigError& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.line) + ": " +
+                     (e.key.empty() ? "" : e.key + ": ") + e.message);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  }
+}
+
+Result<ServerConfig> LoadServerConfigFile(const std::string& path,
+                                          bool* has_endpoints) {
+  Result<std::string> text = ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.error().WithContext(path);
+  Result<ServerConfig> config =
+      ParseServerConfigYaml(*text, path, has_endpoints);
+  if (!config.ok()) return config;
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+  config->data_dir = Resolve(dir, config->data_dir);
+  config->http.tls_cert_file = Resolve(dir, config->http.tls_cert_file);
+  config->http.tls_key_file = Resolve(dir, config->http.tls_key_file);
+  config->http.client_ca_file = Resolve(dir, config->http.client_ca_file);
+  return config;
+}
+
+}  // namespace genogate::gateway

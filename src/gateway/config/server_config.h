@@ -1,0 +1,111 @@
+// ServerConfig: the `server:` section of genogate's YAML configuration
+// (the file that also holds `endpoints:`, see endpoint.h), and the rules
+// `genogate serve` applies to it.
+//
+//   server:
+//     listen: 127.0.0.1:8080          # HOST:PORT, [IPv6]:PORT
+//     data_dir: /var/lib/genogate     # embedded Redis data, outboxes
+//     log_level: info                 # debug | info | warn | error
+//     insecure_allow_unauthenticated: false
+//     tls:
+//       cert_file: certs/gateway.pem  # chain, PEM
+//       key_file: certs/gateway.key
+//       client_ca_file: certs/labs-ca.pem   # mTLS: clients must present a cert
+//     threads:
+//       network: 1
+//       handlers: 8
+//       queue: 64                     # requests waiting for a handler
+//     limits:
+//       max_connections: 512
+//       max_header_bytes: 16384
+//       max_body_bytes: 16777216      # any media type not listed below
+//       body_bytes_by_type:
+//         text/x-vcf: 268435456
+//       header_timeout_ms: 10000
+//       body_timeout_ms: 300000
+//       idle_timeout_ms: 30000
+//       write_timeout_ms: 60000
+//       retry_after_seconds: 5
+//     shutdown_grace_ms: 30000
+//   redis:                            # absent: embedded redis-server
+//     url: redis://redis.internal:6379/0
+//     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//
+// The top-level sections `queue`, `security` and `mllp` belong to other
+// parsers and are not checked here; any other top-level key is an error.
+//
+// Every key is optional; the defaults are safe (loopback, embedded Redis).
+// Relative paths are resolved against the file's directory. The file's
+// `endpoints:` section is read by ParseEndpointsYaml (endpoint.h); this
+// header does not include endpoint.h because the HTTP client's
+// HttpRequest/HttpResponse (which it pulls in) share names with the
+// server's messages.
+//
+// Thread-safety: plain values.
+#ifndef GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_
+#define GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "gateway/server/http_server.h"
+
+namespace genogate::gateway {
+
+struct ServerConfig {
+  // Where to listen; http.host / http.port hold the parsed form.
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "genogate-data";
+  // `redis.url`; empty: start and supervise a private redis-server in
+  // data_dir/redis.
+  std::string redis_url;
+  // `redis.password_env`: the environment variable holding the password
+  // (never the password itself in the file).
+  std::string redis_password_env;
+  // Set by the wiring when caller authentication (issue 9: API keys, JWT)
+  // is configured; CheckListenSafety then allows any address.
+  bool authentication_configured = false;
+  std::string log_level = "info";
+  // Explicit opt-in to serve a non-loopback address without authentication
+  // (until issue 9's authentication exists, mTLS is the only
+  // authentication).
+  bool insecure_allow_unauthenticated = false;
+  std::chrono::milliseconds shutdown_grace{30'000};
+  // Limits, threads, TLS files (host/port from `listen`).
+  HttpServerOptions http;
+};
+
+// Parses the YAML text's `server:` and `redis:` sections (both optional;
+// unknown top-level keys are refused). kInvalidInput with
+// "<file>:<line>: <key>: <problem>" (as ParseEndpointsYaml) for syntax
+// errors, unknown keys and bad values. *has_endpoints (if not null) tells
+// whether the file has an `endpoints:` section.
+Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
+                                           std::string_view file_name,
+                                           bool* has_endpoints = nullptr);
+
+// Reads and parses a file; relative paths (data_dir, TLS files) are
+// resolved against its directory. kNotFound / kIo as ReadFile.
+Result<ServerConfig> LoadServerConfigFile(const std::string& path,
+                                          bool* has_endpoints = nullptr);
+
+// Parses "HOST:PORT" or "[IPv6]:PORT" (port 0..65535; 0 picks a free one).
+// kInvalidInput otherwise.
+Status ParseListenAddress(std::string_view listen, std::string* host,
+                          uint16_t* port);
+
+// True for "localhost", 127.0.0.0/8 and ::1.
+bool IsLoopbackHost(std::string_view host);
+
+// The start-up rule: a non-loopback address needs caller authentication
+// (authentication_configured, or tls.client_ca_file for mTLS) or
+// insecure_allow_unauthenticated. kFailedPrecondition with a message that
+// says how to configure it.
+Status CheckListenSafety(const ServerConfig& config);
+
+}  // namespace genogate::gateway
+
+#endif  // GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_

@@ -1,0 +1,149 @@
+#include "gateway/config/server_config.h"
+
+#include <gtest/gtest.h>
+
+namespace genogate::gateway {
+namespace {
+
+TEST(ServerConfigTest, ParsesEverySetting) {
+  bool has_endpoints = false;
+  Result<ServerConfig> c = ParseServerConfigYaml(R"(
+server:
+  listen: "[::1]:9443"
+  data_dir: /var/lib/genogate
+  log_level: warn
+  insecure_allow_unauthenticated: true
+  tls:
+    cert_file: gw.pem
+    key_file: gw.key
+    client_ca_file: labs.pem
+  threads: {network: 2, handlers: 16, queue: 100}
+  limits:
+    max_connections: 64
+    max_header_bytes: 8192
+    max_body_bytes: 1000000
+    body_bytes_by_type:
+      Text/X-VCF: 500000000
+      application/fhir+json: 2000000
+    header_timeout_ms: 5000
+    body_timeout_ms: 60000
+    idle_timeout_ms: 15000
+    write_timeout_ms: 20000
+    retry_after_seconds: 9
+  shutdown_grace_ms: 1234
+redis:
+  url: redis://127.0.0.1:6380/2
+  password_env: GW_REDIS_PASSWORD
+queue: {key_file: /etc/genogate/queue.key}
+security: {api_keys_file: keys.yaml}
+endpoints:
+  - name: ehr
+    url: https://ehr.example.org/fhir
+)",
+                                                 "gw.yaml", &has_endpoints);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_TRUE(has_endpoints);
+  EXPECT_EQ(c->http.host, "::1");
+  EXPECT_EQ(c->http.port, 9443);
+  EXPECT_EQ(c->data_dir, "/var/lib/genogate");
+  EXPECT_EQ(c->redis_url, "redis://127.0.0.1:6380/2");
+  EXPECT_EQ(c->redis_password_env, "GW_REDIS_PASSWORD");
+  EXPECT_EQ(c->log_level, "warn");
+  EXPECT_TRUE(c->insecure_allow_unauthenticated);
+  EXPECT_EQ(c->http.tls_cert_file, "gw.pem");
+  EXPECT_EQ(c->http.client_ca_file, "labs.pem");
+  EXPECT_EQ(c->http.network_threads, 2);
+  EXPECT_EQ(c->http.handler_threads, 16);
+  EXPECT_EQ(c->http.handler_queue, 100u);
+  EXPECT_EQ(c->http.max_connections, 64u);
+  EXPECT_EQ(c->http.max_header_bytes, 8192u);
+  EXPECT_EQ(c->http.max_body_bytes, 1000000u);
+  ASSERT_EQ(c->http.body_limits.size(), 2u);
+  EXPECT_EQ(c->http.body_limits[0].first, "text/x-vcf");
+  EXPECT_EQ(c->http.body_limits[0].second, 500000000u);
+  EXPECT_EQ(c->http.header_timeout.count(), 5000);
+  EXPECT_EQ(c->http.body_timeout.count(), 60000);
+  EXPECT_EQ(c->http.idle_timeout.count(), 15000);
+  EXPECT_EQ(c->http.write_timeout.count(), 20000);
+  EXPECT_EQ(c->http.retry_after_seconds, 9);
+  EXPECT_EQ(c->shutdown_grace.count(), 1234);
+}
+
+TEST(ServerConfigTest, DefaultsAreSafe) {
+  Result<ServerConfig> empty = ParseServerConfigYaml("", "gw.yaml");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->http.host, "127.0.0.1");
+  EXPECT_EQ(empty->http.port, 8080);
+  EXPECT_TRUE(empty->redis_url.empty());
+  EXPECT_TRUE(CheckListenSafety(*empty).ok());
+}
+
+TEST(ServerConfigTest, ErrorsNameFileLineAndKey) {
+  auto err = [](const std::string& yaml) {
+    Result<ServerConfig> c = ParseServerConfigYaml(yaml, "gw.yaml");
+    return c.ok() ? std::string("ok") : c.error().message();
+  };
+  EXPECT_EQ(err("server:\n  listen: nowhere\n"),
+            "gw.yaml:2: server.listen: expected HOST:PORT");
+  EXPECT_EQ(err("server:\n  colour: red\n"),
+            "gw.yaml:2: server.colour: unknown key");
+  EXPECT_EQ(err("server:\n  limits:\n    max_connections: 0\n"),
+            "gw.yaml:3: server.limits.max_connections: must be at least 1");
+  EXPECT_EQ(err("server:\n  tls:\n    cert_file: a.pem\n"),
+            "gw.yaml:3: server.tls: cert_file and key_file go together");
+  EXPECT_EQ(err("redis:\n  url: http://x\n").substr(0, 22),
+            "gw.yaml:2: redis.url: ");
+  EXPECT_EQ(err("server:\n  redis: redis://x/0\n"),
+            "gw.yaml:2: server.redis: unknown key");
+  EXPECT_EQ(err("server:\n  log_level: loud\n"),
+            "gw.yaml:2: server.log_level: must be debug, info, warn or error");
+  EXPECT_EQ(err("servers: {}\n"), "gw.yaml:1: servers: unknown key");
+  EXPECT_EQ(err("server:\n  insecure_allow_unauthenticated: yes please\n"),
+            "gw.yaml:2: server.insecure_allow_unauthenticated: expected true "
+            "or false");
+}
+
+TEST(ServerConfigTest, ListenAddresses) {
+  std::string host;
+  uint16_t port = 1;
+  ASSERT_TRUE(ParseListenAddress("0.0.0.0:0", &host, &port).ok());
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 0);
+  EXPECT_FALSE(ParseListenAddress("::1:80", &host, &port).ok());
+  EXPECT_FALSE(ParseListenAddress("host:65536", &host, &port).ok());
+  EXPECT_FALSE(ParseListenAddress(":80", &host, &port).ok());
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("127.evil.com"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+}
+
+TEST(ServerConfigTest, NonLoopbackNeedsMtlsOrExplicitOptIn) {
+  ServerConfig c;
+  c.http.host = "0.0.0.0";
+  Status refused = CheckListenSafety(c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("--client-ca"), std::string::npos);
+  EXPECT_NE(refused.error().message().find("--insecure-allow-unauthenticated"),
+            std::string::npos);
+  c.http.tls_cert_file = "a";
+  c.http.tls_key_file = "b";
+  EXPECT_FALSE(CheckListenSafety(c).ok());  // TLS alone authenticates no one
+  c.http.client_ca_file = "ca";
+  EXPECT_TRUE(CheckListenSafety(c).ok());
+  ServerConfig authenticated;
+  authenticated.http.host = "0.0.0.0";
+  authenticated.authentication_configured = true;
+  EXPECT_TRUE(CheckListenSafety(authenticated).ok());
+  ServerConfig opt_in;
+  opt_in.http.host = "192.0.2.1";
+  opt_in.insecure_allow_unauthenticated = true;
+  EXPECT_TRUE(CheckListenSafety(opt_in).ok());
+}
+
+}  // namespace
+}  // namespace genogate::gateway
