@@ -70,9 +70,10 @@ class FhirEndpointChecker final : public EndpointChecker {
         if (it == v.MemberEnd() || !it->value.IsString()) return "";
         return std::string(it->value.GetString(), it->value.GetStringLength());
       };
-      r.fhir_version = str(doc, "fhirVersion");
-      auto sw = doc.FindMember("software");
-      if (sw != doc.MemberEnd() && sw->value.IsObject()) {
+      const rapidjson::Value& root = doc;  // const iterators: clang C++20
+      r.fhir_version = str(root, "fhirVersion");
+      auto sw = root.FindMember("software");
+      if (sw != root.MemberEnd() && sw->value.IsObject()) {
         r.software = str(sw->value, "name");
         std::string v = str(sw->value, "version");
         if (!v.empty()) r.software += " " + v;
