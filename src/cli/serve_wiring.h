@@ -31,7 +31,16 @@
 #include "base/result.h"
 #include "gateway/queue/redis_client.h"
 
+namespace genogate::conformance {
+class Validator;
+}
+namespace genogate::fhir {
+class PackageSet;
+}
 namespace genogate::gateway {
+class DeliveryQueue;
+class EndpointChecker;
+class SubmissionService;
 class Logger;
 class MetricsRegistry;
 class Router;
@@ -40,6 +49,16 @@ struct ServerConfig;
 }  // namespace genogate::gateway
 
 namespace genogate::cli {
+
+// What StartServeServices hands to AddServeRoutes (opaque pointers, so that
+// this header includes neither HTTP family). Owned by ServeContext::keep.
+struct ServeServices {
+  gateway::SubmissionService* submissions = nullptr;
+  const conformance::Validator* validator = nullptr;
+  const fhir::PackageSet* packages = nullptr;
+  gateway::DeliveryQueue* queue = nullptr;
+  gateway::EndpointChecker* checker = nullptr;  // may be null
+};
 
 struct ServeContext {
   // Inputs (set by serve_command.cc).
@@ -57,6 +76,16 @@ struct ServeContext {
   // Shared state the services hand to the routes (e.g. the endpoints, the
   // queue, the SubmissionService), owned here for the process's lifetime.
   std::vector<std::shared_ptr<void>> keep;
+  // Set by StartServeServices for AddServeRoutes.
+  ServeServices services;
+  // True when AccessControl fills the request's roles (always, once
+  // security is started): the API's role checks read them.
+  bool check_roles = false;
+  // MLLP listen address (--mllp-listen, else `mllp.listen`); "" : none.
+  std::string mllp_listen;
+  // The queue's key ring file (`queue.key_file`); "" : DATA_DIR/queue.key,
+  // created on first start.
+  std::string queue_key_file;
   // Cheap, non-blocking: true while the delivery queue is above its
   // high-water mark (read an atomic that a monitor updates). Null: never.
   std::function<bool()> overloaded;
