@@ -134,9 +134,20 @@ Status StartServeServices(ServeContext& ctx) {
     endpoints->push_back(std::move(e).value());
   }
   if (endpoints->empty()) {
-    return Error(ErrorCode::kInvalidInput,
-                 "no endpoint to deliver to: give --endpoint NAME=URL or an "
-                 "endpoints: section in --config");
+    // No endpoint configured: deliver to a file outbox in the data
+    // directory, so that a first `genogate serve` works out of the box.
+    std::string outbox = ctx.data_dir + "/outbox";
+    ::mkdir(outbox.c_str(), 0700);
+    Result<gateway::Endpoint> e =
+        gateway::ParseEndpointFlag("outbox=file://" + outbox);
+    if (!e.ok()) return e.error();
+    endpoints->push_back(std::move(e).value());
+    ctx.logger->Warn("serve.default_endpoint")
+        .Str("endpoint", "outbox")
+        .Str("path", outbox)
+        .Str("message",
+             "no endpoint configured (--endpoint NAME=URL or endpoints: in "
+             "--config): delivering to a file outbox in the data directory");
   }
   for (const gateway::Endpoint& e : *endpoints) {
     ctx.logger->Info("serve.endpoint")
