@@ -209,8 +209,14 @@ int RunServe(const ServeFlags& f) {
                   : "127.0.0.1:" + std::to_string(config.http.port);
   so.data_dir = data.string();
   so.redis = ctx.redis;
+  Result<std::shared_ptr<gateway::HttpClient>> jwks = NewJwksClient();
+  if (!jwks.ok()) {
+    stop_services();
+    return ServeFail(jwks.error().WithContext("security"));
+  }
+  ctx.keep.push_back(*jwks);
   Result<gateway::SecurityRuntime> security =
-      gateway::StartSecurity(so, nullptr, nullptr);
+      gateway::StartSecurity(so, nullptr, jwks->get());
   if (!security.ok()) {
     stop_services();
     return ServeFail(security.error().WithContext("security"));

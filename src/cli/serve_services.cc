@@ -21,6 +21,7 @@
 #include "gateway/config/endpoint.h"
 #include "gateway/crypto/key_ring.h"
 #include "gateway/delivery/delivery_service.h"
+#include "gateway/http/http_client.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/mllp/oru_handler.h"
 #include "gateway/mllp/service_sink.h"
@@ -114,6 +115,13 @@ class OverloadMonitor {
 };
 
 }  // namespace
+
+Result<std::shared_ptr<gateway::HttpClient>> NewJwksClient() {
+  Result<std::unique_ptr<gateway::HttpClient>> c =
+      gateway::NewHttpClient(gateway::HttpClientOptions{});
+  if (!c.ok()) return c.error();
+  return std::shared_ptr<gateway::HttpClient>(std::move(c).value());
+}
 
 Status StartServeServices(ServeContext& ctx) {
   // The endpoints: the config file's, then --endpoint flags (a flag

@@ -40,6 +40,7 @@ class PackageSet;
 namespace genogate::gateway {
 class DeliveryQueue;
 class EndpointChecker;
+class HttpClient;
 class SubmissionService;
 class Logger;
 class MetricsRegistry;
@@ -61,6 +62,11 @@ struct ServeServices {
 };
 
 struct ServeContext {
+  // Releases `keep` newest first (later objects point into earlier ones).
+  ~ServeContext() {
+    while (!keep.empty()) keep.pop_back();
+  }
+
   // Inputs (set by serve_command.cc).
   const gateway::ServerConfig* config = nullptr;  // flags already applied
   std::string config_file;                        // "" without --config
@@ -94,6 +100,11 @@ struct ServeContext {
   // Run in reverse order at shutdown, after the HTTP server has stopped.
   std::vector<std::function<void()>> stops;
 };
+
+// The HTTP client security uses to fetch JWKS of issuers configured by URL
+// (serve_services.cc; default options: system CA store, no proxy).
+// kFailedPrecondition as NewHttpClient.
+Result<std::shared_ptr<gateway::HttpClient>> NewJwksClient();
 
 // Step 1 (serve_services.cc). Errors stop start-up with exit code 2.
 Status StartServeServices(ServeContext& ctx);
