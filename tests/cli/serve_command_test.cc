@@ -312,5 +312,69 @@ TEST_F(ServeTest, StartsFromAConfigWithQueueSecurityAndMllpSections) {
   EXPECT_EQ(Wait(), 0) << Logs();
 }
 
+// Against the HAPI test EHR (GENOGATE_TEST_EHR_URL, scripts/e2e-ehr.sh):
+// serve delivers the VCF's transaction Bundle and the DiagnosticReport is
+// found there by its accession identifier.
+class EhrServeTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    const char* url = std::getenv("GENOGATE_TEST_EHR_URL");
+    if (url == nullptr) {
+      GTEST_SKIP() << "GENOGATE_TEST_EHR_URL is not set (run through "
+                      "scripts/e2e-ehr.sh)";
+    }
+    url_ = url;
+    ServeTest::SetUp();
+  }
+  std::string url_;
+};
+
+TEST_F(EhrServeTest, EhrServeDeliversVcfReportToTheEhr) {
+  // "http://127.0.0.1:PORT/fhir"
+  size_t colon = url_.rfind(':');
+  ASSERT_NE(colon, std::string::npos);
+  int ehr_port = std::atoi(url_.c_str() + colon + 1);
+  std::string ehr_path = url_.substr(url_.find('/', colon));
+  ASSERT_GT(ehr_port, 0);
+
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--endpoint", "hapi=" + url_});
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  const std::string accession =
+      "SRV-" + std::to_string(
+                   std::chrono::system_clock::now().time_since_epoch().count());
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  std::string posted = Send(port, "POST",
+                            "/submissions?patient=urn:oid:1.2.3%7CEHR-P-1"
+                            "&accession=urn:oid:1.2.4%7C" +
+                                accession + "&lab=lab-1",
+                            "text/x-vcf", vcf);
+  ASSERT_EQ(posted.rfind("HTTP/1.1 202", 0), 0u) << posted.substr(0, 2000);
+  std::string location = Header(posted, "Location");
+  ASSERT_FALSE(location.empty());
+  std::string status;
+  for (int i = 0; i < 1800; ++i) {  // HAPI's first transaction is slow
+    status = Send(port, "GET", location);
+    if (status.find("\"state\":\"delivered\"") != std::string::npos ||
+        status.find("\"state\":\"dead-lettered\"") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(status.find("\"state\":\"delivered\""), std::string::npos)
+      << status;
+  std::string found = Send(
+      ehr_port, "GET",
+      ehr_path + "/DiagnosticReport?identifier=urn:oid:1.2.4%7C" + accession);
+  EXPECT_EQ(found.rfind("HTTP/1.1 200", 0), 0u) << found.substr(0, 500);
+  EXPECT_NE(found.find("\"total\":1"), std::string::npos)
+      << found.substr(0, 2000);
+  EXPECT_NE(found.find("\"value\":\"" + accession + "\""), std::string::npos);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+}
+
 }  // namespace
 }  // namespace genogate::cli
