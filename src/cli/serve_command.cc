@@ -18,6 +18,10 @@
 #include "cli/serve_wiring.h"
 #include "gateway/config/server_config.h"
 #include "gateway/runtime/embedded_redis.h"
+#include "gateway/security/access_control.h"
+#include "gateway/security/audit_http.h"
+#include "gateway/security/security_config.h"
+#include "gateway/security/security_runtime.h"
 #include "gateway/server/health.h"
 #include "gateway/server/http_server.h"
 #include "gateway/server/log.h"
@@ -32,6 +36,7 @@ struct ServeFlags {
   std::string listen;
   std::string data_dir;
   std::string redis;
+  std::string mllp_listen;
   std::vector<std::string> endpoints;
   std::string tls_cert;
   std::string tls_key;
@@ -92,6 +97,13 @@ int RunServe(const ServeFlags& f) {
     return ServeFail(Error(ErrorCode::kInvalidInput,
                            "--log-level must be debug, info, warn or error"));
   }
+  // Authentication configured in the `security:` section lets serve
+  // listen anywhere (StartSecurity checks the rule again below).
+  if (!f.config.empty()) {
+    Result<gateway::SecurityConfig> sc = gateway::LoadSecurityFile(f.config);
+    if (!sc.ok()) return ServeFail(sc.error());
+    if (gateway::AuthConfigured(*sc)) config.authentication_configured = true;
+  }
   Status safe = gateway::CheckListenSafety(config);
   if (!safe.ok()) return ServeFail(safe.error());
   Result<gateway::RedisOptions> external = gateway::RedisOptions();
@@ -147,6 +159,8 @@ int RunServe(const ServeFlags& f) {
   ctx.config_file = f.config;
   ctx.config_has_endpoints = has_endpoints;
   ctx.endpoint_flags = f.endpoints;
+  ctx.mllp_listen = f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  ctx.queue_key_file = config.queue_key_file;
   ctx.data_dir = data.string();
   ctx.metrics = &metrics;
   ctx.logger = &logger;
@@ -182,24 +196,74 @@ int RunServe(const ServeFlags& f) {
     if (embedded) embedded->Stop();
   };
 
-  // 4. Services and routes (serve_wiring.h).
+  // 4. Security: authentication, access control, audit log. The listen
+  // rule was applied by CheckListenSafety above (which also honours mTLS
+  // and --insecure-allow-unauthenticated); security's own rule is given
+  // the loopback address in those cases, so that a proxy-authenticated or
+  // mTLS-only deployment runs in local mode (all roles).
+  gateway::SecurityRuntimeOptions so;
+  so.config_file = f.config;
+  so.listen = gateway::IsLoopbackHost(config.http.host) ||
+                      config.authentication_configured
+                  ? config.listen
+                  : "127.0.0.1:" + std::to_string(config.http.port);
+  so.data_dir = data.string();
+  so.redis = ctx.redis;
+  Result<std::shared_ptr<gateway::HttpClient>> jwks = NewJwksClient();
+  if (!jwks.ok()) {
+    stop_services();
+    return ServeFail(jwks.error().WithContext("security"));
+  }
+  ctx.keep.push_back(*jwks);
+  Result<gateway::SecurityRuntime> security =
+      gateway::StartSecurity(so, nullptr, jwks->get());
+  if (!security.ok()) {
+    stop_services();
+    return ServeFail(security.error().WithContext("security"));
+  }
+  logger.Info("serve.security").Str("summary", security->summary);
+  ctx.check_roles = true;
+
+  // 5. Services and routes (serve_wiring.h).
   Status started = StartServeServices(ctx);
   if (!started.ok()) {
     stop_services();
     return ServeFail(started.error());
   }
+  if (ctx.services.packages != nullptr) {
+    readiness.push_back(
+        gateway::ReadinessCheck{"definitions", [] { return Status::Ok(); }});
+  }
   auto router = std::make_shared<gateway::Router>();
   Status routes =
       gateway::AddOperationsRoutes(router.get(), &metrics, readiness);
   if (routes.ok()) routes = AddServeRoutes(ctx, router.get());
+  if (routes.ok()) {
+    std::shared_ptr<gateway::AuditLog> audit = security->audit;
+    routes = router->Add("GET", "/audit", "audit",
+                         [audit](const gateway::HttpRequest& r) {
+                           return gateway::HandleAuditRead(*audit, r);
+                         });
+  }
   if (!routes.ok()) {
     stop_services();
     return ServeFail(routes.error());
   }
 
-  // 5. The HTTP server.
+  // 6. The HTTP server.
   gateway::HttpServerOptions http = config.http;
   http.overloaded = ctx.overloaded;
+  std::shared_ptr<const gateway::AccessControl> access = security->access;
+  http.authenticate = [access](std::string_view route,
+                               gateway::HttpRequest* request)
+      -> std::optional<gateway::HttpResponse> {
+    if (route == "healthz" || route == "readyz" || route == "metrics") {
+      return std::nullopt;
+    }
+    gateway::AccessControl::Decision d = access->Check(request);
+    if (d.allowed) return std::nullopt;
+    return std::move(d.response);
+  };
   Result<std::unique_ptr<gateway::HttpServer>> server =
       gateway::HttpServer::Start(http, router, &metrics, &logger);
   if (!server.ok()) {
@@ -217,7 +281,7 @@ int RunServe(const ServeFlags& f) {
       .Str("redis", ctx.embedded_redis ? "embedded" : ctx.redis.Describe())
       .Str("data_dir", ctx.data_dir);
 
-  // 6. Wait for SIGTERM / SIGINT, then shut down gracefully.
+  // 7. Wait for SIGTERM / SIGINT, then shut down gracefully.
   int sig = 0;
   while (sigwait(&signals, &sig) != 0) {
   }
@@ -248,6 +312,9 @@ Command RegisterServe(CLI::App& app) {
   cmd->add_option("--redis", f->redis,
                   "redis://host:port/db or unix:///path of a Redis to use "
                   "instead of the embedded one");
+  cmd->add_option("--mllp-listen", f->mllp_listen,
+                  "HOST:PORT for the HL7 v2 MLLP listener (default: the "
+                  "config's mllp.listen; none without either)");
   cmd->add_option("--endpoint", f->endpoints,
                   "NAME=URL of an endpoint to deliver to (repeatable)");
   cmd->add_option("--tls-cert", f->tls_cert, "Server certificate chain (PEM)");

@@ -1,14 +1,127 @@
 // `genogate serve`, step 1: background services. This file may include the
 // HTTP client family (endpoint.h, delivery, queue), never router.h or the
 // API routes (see serve_wiring.h).
-#include <memory>
-#include <set>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "cli/common.h"
 #include "cli/serve_wiring.h"
+#include "conformance/validator/validator.h"
+#include "gateway/api/endpoint_checker.h"
 #include "gateway/config/endpoint.h"
+#include "gateway/crypto/key_ring.h"
+#include "gateway/delivery/delivery_service.h"
+#include "gateway/http/http_client.h"
+#include "gateway/mllp/mllp_listener.h"
+#include "gateway/mllp/oru_handler.h"
+#include "gateway/mllp/service_sink.h"
+#include "gateway/queue/redis_queue.h"
 #include "gateway/server/log.h"
+#include "gateway/submission/submission_service.h"
+#include "gateway/submission/submission_store.h"
 
 namespace genogate::cli {
+namespace {
+
+// Queue depth (ready + delayed, all endpoints) above which the routes that
+// enqueue answer 503.
+constexpr int64_t kHighWaterMark = 10'000;
+
+// Loads the key ring from `path`, or, when `path` is DATA_DIR/queue.key and
+// does not exist yet, creates it (0600) with one random key.
+Result<gateway::KeyRing> LoadOrCreateKeyRing(const std::string& path,
+                                             bool may_create, bool* created) {
+  *created = false;
+  struct stat st;
+  if (may_create && ::stat(path.c_str(), &st) != 0) {
+    unsigned char key[32];
+    FILE* r = std::fopen("/dev/urandom", "rb");
+    bool ok = r != nullptr && std::fread(key, 1, sizeof(key), r) == sizeof(key);
+    if (r != nullptr) std::fclose(r);
+    if (!ok) {
+      return Error(ErrorCode::kIo, "cannot read random bytes for " + path);
+    }
+    static const char kHex[] = "0123456789abcdef";
+    std::string text =
+        "# genogate queue key ring (created by serve)\nk1 = hex:";
+    for (unsigned char c : key) {
+      text += kHex[c >> 4];
+      text += kHex[c & 15];
+    }
+    text += "\n";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return Error(ErrorCode::kIo, "cannot create " + path);
+    bool written = ::write(fd, text.data(), text.size()) ==
+                   static_cast<ssize_t>(text.size());
+    written = ::fsync(fd) == 0 && written;
+    ::close(fd);
+    if (!written) return Error(ErrorCode::kIo, "cannot write " + path);
+    *created = true;
+  }
+  return gateway::KeyRing::LoadFile(path);
+}
+
+// Polls the queue depth and keeps `overloaded` current.
+class OverloadMonitor {
+ public:
+  OverloadMonitor(gateway::DeliveryQueue* queue, int64_t high_water)
+      : queue_(queue), high_water_(high_water), thread_([this] { Run(); }) {}
+  ~OverloadMonitor() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool overloaded() const { return overloaded_.load(); }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Result<std::vector<gateway::QueueStats>> stats = queue_->AllStats();
+      if (stats.ok()) {
+        int64_t depth = 0;
+        for (const gateway::QueueStats& s : *stats) {
+          depth += s.ready + s.delayed;
+        }
+        overloaded_.store(depth > high_water_);
+      }
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+    }
+  }
+
+  gateway::DeliveryQueue* queue_;
+  int64_t high_water_;
+  std::atomic<bool> overloaded_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<gateway::HttpClient>> NewJwksClient() {
+  Result<std::unique_ptr<gateway::HttpClient>> c =
+      gateway::NewHttpClient(gateway::HttpClientOptions{});
+  if (!c.ok()) return c.error();
+  return std::shared_ptr<gateway::HttpClient>(std::move(c).value());
+}
 
 Status StartServeServices(ServeContext& ctx) {
   // The endpoints: the config file's, then --endpoint flags (a flag
@@ -28,6 +141,22 @@ Status StartServeServices(ServeContext& ctx) {
     });
     endpoints->push_back(std::move(e).value());
   }
+  if (endpoints->empty()) {
+    // No endpoint configured: deliver to a file outbox in the data
+    // directory, so that a first `genogate serve` works out of the box.
+    std::string outbox = ctx.data_dir + "/outbox";
+    ::mkdir(outbox.c_str(), 0700);
+    Result<gateway::Endpoint> e =
+        gateway::ParseEndpointFlag("outbox=file://" + outbox);
+    if (!e.ok()) return e.error();
+    endpoints->push_back(std::move(e).value());
+    ctx.logger->Warn("serve.default_endpoint")
+        .Str("endpoint", "outbox")
+        .Str("path", outbox)
+        .Str("message",
+             "no endpoint configured (--endpoint NAME=URL or endpoints: in "
+             "--config): delivering to a file outbox in the data directory");
+  }
   for (const gateway::Endpoint& e : *endpoints) {
     ctx.logger->Info("serve.endpoint")
         .Str("endpoint", e.name)
@@ -36,12 +165,112 @@ Status StartServeServices(ServeContext& ctx) {
   }
   ctx.keep.push_back(endpoints);
 
-  // EXTENSION POINT (lead): open the RedisQueue on ctx.redis (key ring
-  // from the config / data dir), start the DeliveryService over
-  // *endpoints, start the MLLP listener; for each, push its stop onto
-  // ctx.stops; set ctx.overloaded from the queue's high-water mark; add a
-  // "definitions" check to *ctx.readiness; keep the objects the routes
-  // need in ctx.keep.
+  // 1. The queue, its payloads encrypted with the key ring.
+  std::string key_file = ctx.queue_key_file;
+  bool generated_key_file = key_file.empty();
+  if (generated_key_file) key_file = ctx.data_dir + "/queue.key";
+  bool created = false;
+  Result<gateway::KeyRing> keys =
+      LoadOrCreateKeyRing(key_file, generated_key_file, &created);
+  if (!keys.ok()) return keys.error().WithContext("queue key ring");
+  if (created) {
+    ctx.logger->Warn("serve.queue_key_created")
+        .Str("key_file", key_file)
+        .Str("message",
+             "created a new queue key ring (0600); back it up: queued "
+             "payloads cannot be read without it");
+  }
+  gateway::RedisQueueOptions qo;
+  qo.redis = ctx.redis;
+  Result<std::unique_ptr<gateway::RedisQueue>> queue =
+      gateway::RedisQueue::Create(qo, std::make_shared<const gateway::KeyRing>(
+                                          std::move(keys).value()));
+  if (!queue.ok()) return queue.error().WithContext("queue");
+  std::shared_ptr<gateway::RedisQueue> q = std::move(queue).value();
+  ctx.keep.push_back(q);
+  ctx.services.queue = q.get();
+
+  // 2. FHIR definitions and the validator (loaded once).
+  DefinitionOptions defs_options;
+  defs_options.packages = conformance::BundledResourceDirs();
+  Result<Definitions> loaded = LoadDefinitions(defs_options);
+  if (!loaded.ok()) return loaded.error().WithContext("FHIR definitions");
+  auto defs = std::make_shared<Definitions>(std::move(loaded).value());
+  auto validator = std::make_shared<conformance::Validator>(
+      defs->packages.get(), defs->schema.get());
+  ctx.keep.push_back(defs);
+  ctx.keep.push_back(validator);
+  ctx.services.validator = validator.get();
+  ctx.services.packages = defs->packages.get();
+
+  // 3. Submissions.
+  Result<std::unique_ptr<gateway::RedisSubmissionStore>> store =
+      gateway::RedisSubmissionStore::Open(ctx.redis);
+  if (!store.ok()) return store.error().WithContext("submission store");
+  std::shared_ptr<gateway::RedisSubmissionStore> st = std::move(store).value();
+  ctx.keep.push_back(st);
+  gateway::SubmissionServiceOptions so;
+  for (const gateway::Endpoint& e : *endpoints) so.endpoints.push_back(e.name);
+  Result<std::unique_ptr<gateway::DefaultSubmissionService>> service =
+      gateway::DefaultSubmissionService::Create(so, validator.get(), q.get(),
+                                                st.get());
+  if (!service.ok()) return service.error().WithContext("submissions");
+  std::shared_ptr<gateway::DefaultSubmissionService> svc =
+      std::move(service).value();
+  ctx.keep.push_back(svc);
+  ctx.services.submissions = svc.get();
+
+  // 4. Endpoint checks for GET /admin/endpoints?check=true.
+  Result<std::unique_ptr<gateway::EndpointChecker>> checker =
+      gateway::MakeEndpointChecker(*endpoints);
+  if (!checker.ok()) return checker.error().WithContext("endpoint checker");
+  std::shared_ptr<gateway::EndpointChecker> ck = std::move(checker).value();
+  ctx.keep.push_back(ck);
+  ctx.services.checker = ck.get();
+
+  // 5. Delivery workers.
+  Result<std::unique_ptr<gateway::DeliveryService>> delivery =
+      gateway::DeliveryService::Create(*endpoints, q.get(), {});
+  if (!delivery.ok()) return delivery.error().WithContext("delivery");
+  std::shared_ptr<gateway::DeliveryService> ds = std::move(delivery).value();
+  ctx.keep.push_back(ds);
+  ds->Start();
+  ctx.stops.push_back([ds] { ds->Stop(); });
+
+  // 6. Back-pressure: the queue's depth against the high-water mark.
+  auto monitor = std::make_shared<OverloadMonitor>(q.get(), kHighWaterMark);
+  ctx.keep.push_back(monitor);
+  ctx.stops.push_back([monitor] { monitor->Stop(); });
+  ctx.overloaded = [m = monitor.get()] { return m->overloaded(); };
+
+  // 7. The MLLP listener (HL7 v2 ORU^R01 over TCP), when configured.
+  const std::string& mllp = ctx.mllp_listen;
+  if (!mllp.empty()) {
+    Result<std::pair<std::string, uint16_t>> hp =
+        gateway::ParseHostPort(mllp, /*allow_port_zero=*/true);
+    if (!hp.ok()) return hp.error().WithContext("--mllp-listen");
+    auto sink = std::make_shared<gateway::ServiceSink>(svc.get());
+    auto handler = std::make_shared<gateway::OruHandler>(
+        sink.get(), gateway::OruHandlerOptions{});
+    ctx.keep.push_back(sink);
+    ctx.keep.push_back(handler);
+    gateway::MllpListenerOptions mo;
+    mo.host = hp->first;
+    mo.port = hp->second;
+    gateway::Logger* logger = ctx.logger;
+    mo.log = [logger](std::string_view line) {
+      logger->Info("mllp").Str("message", line);
+    };
+    Result<std::unique_ptr<gateway::MllpListener>> listener =
+        gateway::MllpListener::Start(mo, handler.get());
+    if (!listener.ok()) return listener.error().WithContext("MLLP listener");
+    std::shared_ptr<gateway::MllpListener> ml = std::move(listener).value();
+    ctx.keep.push_back(ml);
+    ctx.stops.push_back([ml] { ml->Stop(); });
+    ctx.logger->Info("serve.mllp_listening")
+        .Str("host", mo.host)
+        .Int("port", ml->port());
+  }
   return Status::Ok();
 }
 

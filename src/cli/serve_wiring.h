@@ -31,7 +31,17 @@
 #include "base/result.h"
 #include "gateway/queue/redis_client.h"
 
+namespace genogate::conformance {
+class Validator;
+}
+namespace genogate::fhir {
+class PackageSet;
+}
 namespace genogate::gateway {
+class DeliveryQueue;
+class EndpointChecker;
+class HttpClient;
+class SubmissionService;
 class Logger;
 class MetricsRegistry;
 class Router;
@@ -41,7 +51,22 @@ struct ServerConfig;
 
 namespace genogate::cli {
 
+// What StartServeServices hands to AddServeRoutes (opaque pointers, so that
+// this header includes neither HTTP family). Owned by ServeContext::keep.
+struct ServeServices {
+  gateway::SubmissionService* submissions = nullptr;
+  const conformance::Validator* validator = nullptr;
+  const fhir::PackageSet* packages = nullptr;
+  gateway::DeliveryQueue* queue = nullptr;
+  gateway::EndpointChecker* checker = nullptr;  // may be null
+};
+
 struct ServeContext {
+  // Releases `keep` newest first (later objects point into earlier ones).
+  ~ServeContext() {
+    while (!keep.empty()) keep.pop_back();
+  }
+
   // Inputs (set by serve_command.cc).
   const gateway::ServerConfig* config = nullptr;  // flags already applied
   std::string config_file;                        // "" without --config
@@ -57,6 +82,16 @@ struct ServeContext {
   // Shared state the services hand to the routes (e.g. the endpoints, the
   // queue, the SubmissionService), owned here for the process's lifetime.
   std::vector<std::shared_ptr<void>> keep;
+  // Set by StartServeServices for AddServeRoutes.
+  ServeServices services;
+  // True when AccessControl fills the request's roles (always, once
+  // security is started): the API's role checks read them.
+  bool check_roles = false;
+  // MLLP listen address (--mllp-listen, else `mllp.listen`); "" : none.
+  std::string mllp_listen;
+  // The queue's key ring file (`queue.key_file`); "" : DATA_DIR/queue.key,
+  // created on first start.
+  std::string queue_key_file;
   // Cheap, non-blocking: true while the delivery queue is above its
   // high-water mark (read an atomic that a monitor updates). Null: never.
   std::function<bool()> overloaded;
@@ -65,6 +100,11 @@ struct ServeContext {
   // Run in reverse order at shutdown, after the HTTP server has stopped.
   std::vector<std::function<void()>> stops;
 };
+
+// The HTTP client security uses to fetch JWKS of issuers configured by URL
+// (serve_services.cc; default options: system CA store, no proxy).
+// kFailedPrecondition as NewHttpClient.
+Result<std::shared_ptr<gateway::HttpClient>> NewJwksClient();
 
 // Step 1 (serve_services.cc). Errors stop start-up with exit code 2.
 Status StartServeServices(ServeContext& ctx);

@@ -57,6 +57,38 @@ std::string Get(int port, const std::string& path) {
   return out;
 }
 
+// Sends one request; the raw answer (status line, headers, body).
+std::string Send(int port, const std::string& method, const std::string& path,
+                 const std::string& content_type = "",
+                 const std::string& body = "") {
+  int fd = gateway::testing::ConnectLoopback(port);
+  if (fd < 0) return "";
+  std::string head =
+      method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!content_type.empty()) head += "Content-Type: " + content_type + "\r\n";
+  head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  gateway::testing::WriteAll(fd, head + body);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// The value of header `name` (exact case) in a raw answer, or "".
+std::string Header(const std::string& answer, const std::string& name) {
+  size_t at = answer.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return answer.substr(at, answer.find("\r\n", at) - at);
+}
+
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,6 +138,16 @@ class ServeTest : public ::testing::Test {
   }
 
   std::string Logs() { return ReadAll(dir_ + "/log"); }
+
+  // The HTTP port from the "serve.listening" log line (-1 if none came).
+  int WaitForPort() {
+    int port = -1;
+    for (int i = 0; i < 6000 && port <= 0; ++i) {
+      port = LogInt(Logs(), "serve.listening", "port");
+      if (port <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return port;
+  }
 
   std::string dir_;
   pid_t pid_ = -1;
@@ -160,6 +202,178 @@ TEST_F(ServeTest, ConfigErrorsExit2WithFileAndLine) {
                         "whole number"),
             std::string::npos)
       << Logs();
+}
+
+// The whole path through the wired services: POST /submissions maps and
+// validates the VCF, queues it on the embedded Redis, the delivery workers
+// write the Bundle to the file outbox, and GET Location reports it
+// delivered. The patient identifier (PHI) reaches the outbox but never the
+// logs.
+TEST_F(ServeTest, SubmitsVcfAndDeliversToFileOutbox) {
+  const std::string outbox = dir_ + "/outbox";
+  std::filesystem::create_directories(outbox);
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--endpoint", "outbox=file://" + outbox});
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  const std::string patient_value = "ZQ7731PHIMARKER";
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  ASSERT_FALSE(vcf.empty());
+  std::string posted =
+      Send(port, "POST",
+           "/submissions?patient=urn:oid:1.2.3%7C" + patient_value +
+               "&accession=urn:oid:1.2.4%7CACC-1&lab=lab-1",
+           "text/x-vcf", vcf);
+  ASSERT_EQ(posted.rfind("HTTP/1.1 202", 0), 0u) << posted.substr(0, 2000);
+  std::string location = Header(posted, "Location");
+  ASSERT_EQ(location.rfind("/submissions/", 0), 0u) << posted.substr(0, 500);
+  std::string id = location.substr(std::string("/submissions/").size());
+
+  std::string status;
+  for (int i = 0; i < 3000; ++i) {
+    status = Send(port, "GET", location);
+    if (status.find("\"state\":\"delivered\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(status.find("\"endpoint\":\"outbox\",\"jobId\":\"" + id +
+                        "\",\"state\":\"delivered\""),
+            std::string::npos)
+      << status;
+  std::string bundle = ReadAll(outbox + "/" + id + ".json");
+  EXPECT_NE(bundle.find("\"resourceType\":\"DiagnosticReport\""),
+            std::string::npos);
+  EXPECT_NE(bundle.find(patient_value), std::string::npos);
+
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+  std::string logs = Logs() + ReadAll(dir_ + "/out");
+  EXPECT_NE(logs.find("\"event\":\"serve.stopped\""), std::string::npos);
+  EXPECT_EQ(logs.find(patient_value), std::string::npos);
+}
+
+TEST_F(ServeTest, AnswersMetadataAndRejectsAnInvalidVcfWithItsLine) {
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--endpoint", "outbox=file://" + dir_ + "/outbox"});
+  std::filesystem::create_directories(dir_ + "/outbox");
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  std::string metadata = Send(port, "GET", "/fhir/metadata");
+  EXPECT_EQ(metadata.rfind("HTTP/1.1 200", 0), 0u) << metadata;
+  EXPECT_NE(metadata.find("\"resourceType\":\"CapabilityStatement\""),
+            std::string::npos);
+  std::string ready = Send(port, "GET", "/readyz");
+  EXPECT_NE(ready.find("\"definitions\":\"ok\""), std::string::npos) << ready;
+
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  size_t pos = vcf.find("\t117559590\t");
+  ASSERT_NE(pos, std::string::npos);
+  vcf.replace(pos, 11, "\t12x45\t");
+  std::string answer = Send(port, "POST",
+                            "/submissions?patient=urn:oid:1.2.3%7CP-1"
+                            "&accession=urn:oid:1.2.4%7CACC-2&lab=lab-1",
+                            "text/x-vcf", vcf);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 422", 0), 0u) << answer.substr(0, 500);
+  EXPECT_NE(answer.find("\"resourceType\":\"OperationOutcome\""),
+            std::string::npos);
+  EXPECT_NE(answer.find("line 13, column 2 (POS)"), std::string::npos)
+      << answer.substr(0, 2000);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/outbox"));
+}
+
+// The chart's rendered config has queue:, security: and mllp: sections.
+TEST_F(ServeTest, StartsFromAConfigWithQueueSecurityAndMllpSections) {
+  std::filesystem::create_directories(dir_ + "/outbox");
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 127.0.0.1:0\n  data_dir: data\n"
+         "queue:\n  key_file: queue.key\n"
+         "security: {}\n"
+         "mllp:\n  listen: 127.0.0.1:0\n"
+         "endpoints:\n  - name: outbox\n    url: file://"
+      << dir_ << "/outbox\n";
+  {
+    int fd = ::open((dir_ + "/queue.key").c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    std::string key =
+        "k1 = hex:000102030405060708090a0b0c0d0e0f"
+        "101112131415161718191a1b1c1d1e1f\n";
+    ASSERT_EQ(::write(fd, key.data(), key.size()),
+              static_cast<ssize_t>(key.size()));
+    ::close(fd);
+  }
+  Spawn({"serve", "--config", dir_ + "/gw.yaml"});
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  EXPECT_GT(LogInt(Logs(), "serve.mllp_listening", "port"), 0) << Logs();
+  EXPECT_EQ(Logs().find("serve.queue_key_created"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data/queue.key"));
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+}
+
+// Against the HAPI test EHR (GENOGATE_TEST_EHR_URL, scripts/e2e-ehr.sh):
+// serve delivers the VCF's transaction Bundle and the DiagnosticReport is
+// found there by its accession identifier.
+class EhrServeTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    const char* url = std::getenv("GENOGATE_TEST_EHR_URL");
+    if (url == nullptr) {
+      GTEST_SKIP() << "GENOGATE_TEST_EHR_URL is not set (run through "
+                      "scripts/e2e-ehr.sh)";
+    }
+    url_ = url;
+    ServeTest::SetUp();
+  }
+  std::string url_;
+};
+
+TEST_F(EhrServeTest, EhrServeDeliversVcfReportToTheEhr) {
+  // "http://127.0.0.1:PORT/fhir"
+  size_t colon = url_.rfind(':');
+  ASSERT_NE(colon, std::string::npos);
+  int ehr_port = std::atoi(url_.c_str() + colon + 1);
+  std::string ehr_path = url_.substr(url_.find('/', colon));
+  ASSERT_GT(ehr_port, 0);
+
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--endpoint", "hapi=" + url_});
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  const std::string accession =
+      "SRV-" + std::to_string(
+                   std::chrono::system_clock::now().time_since_epoch().count());
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  std::string posted = Send(port, "POST",
+                            "/submissions?patient=urn:oid:1.2.3%7CEHR-P-1"
+                            "&accession=urn:oid:1.2.4%7C" +
+                                accession + "&lab=lab-1",
+                            "text/x-vcf", vcf);
+  ASSERT_EQ(posted.rfind("HTTP/1.1 202", 0), 0u) << posted.substr(0, 2000);
+  std::string location = Header(posted, "Location");
+  ASSERT_FALSE(location.empty());
+  std::string status;
+  for (int i = 0; i < 1800; ++i) {  // HAPI's first transaction is slow
+    status = Send(port, "GET", location);
+    if (status.find("\"state\":\"delivered\"") != std::string::npos ||
+        status.find("\"state\":\"dead-lettered\"") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(status.find("\"state\":\"delivered\""), std::string::npos)
+      << status;
+  std::string found = Send(
+      ehr_port, "GET",
+      ehr_path + "/DiagnosticReport?identifier=urn:oid:1.2.4%7C" + accession);
+  EXPECT_EQ(found.rfind("HTTP/1.1 200", 0), 0u) << found.substr(0, 500);
+  EXPECT_NE(found.find("\"total\":1"), std::string::npos)
+      << found.substr(0, 2000);
+  EXPECT_NE(found.find("\"value\":\"" + accession + "\""), std::string::npos);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
 }
 
 }  // namespace

@@ -295,6 +295,12 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
         c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
       }
     }
+    if (const YAML::Node q = root["queue"]; q && q.IsMap() && q["key_file"]) {
+      c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+    }
+    if (const YAML::Node m = root["mllp"]; m && m.IsMap() && m["listen"]) {
+      c.mllp_listen = Scalar(m["listen"], "mllp.listen");
+    }
     return c;
   } catch (const ConfigError& e) {
     return Error(ErrorCode::kInvalidInput,
@@ -321,6 +327,7 @@ Result<ServerConfig> LoadServerConfigFile(const std::string& path,
   config->http.tls_cert_file = Resolve(dir, config->http.tls_cert_file);
   config->http.tls_key_file = Resolve(dir, config->http.tls_key_file);
   config->http.client_ca_file = Resolve(dir, config->http.client_ca_file);
+  config->queue_key_file = Resolve(dir, config->queue_key_file);
   return config;
 }
 

@@ -32,7 +32,8 @@
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
 //
 // The top-level sections `queue`, `security` and `mllp` belong to other
-// parsers and are not checked here; any other top-level key is an error.
+// parsers and are not checked here (only `queue.key_file` and
+// `mllp.listen` are read); any other top-level key is an error.
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -74,6 +75,11 @@ struct ServerConfig {
   // authentication).
   bool insecure_allow_unauthenticated = false;
   std::chrono::milliseconds shutdown_grace{30'000};
+  // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
+  // serve creates or loads DATA_DIR/queue.key.
+  std::string queue_key_file;
+  // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
+  std::string mllp_listen;
   // Limits, threads, TLS files (host/port from `listen`).
   HttpServerOptions http;
 };

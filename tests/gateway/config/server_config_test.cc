@@ -36,6 +36,7 @@ redis:
   password_env: GW_REDIS_PASSWORD
 queue: {key_file: /etc/genogate/queue.key}
 security: {api_keys_file: keys.yaml}
+mllp: {listen: "0.0.0.0:2575"}
 endpoints:
   - name: ehr
     url: https://ehr.example.org/fhir
@@ -67,6 +68,8 @@ endpoints:
   EXPECT_EQ(c->http.write_timeout.count(), 20000);
   EXPECT_EQ(c->http.retry_after_seconds, 9);
   EXPECT_EQ(c->shutdown_grace.count(), 1234);
+  EXPECT_EQ(c->queue_key_file, "/etc/genogate/queue.key");
+  EXPECT_EQ(c->mllp_listen, "0.0.0.0:2575");
 }
 
 TEST(ServerConfigTest, DefaultsAreSafe) {
