@@ -1,56 +1,110 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine (as root): installs what genogate
-# needs, builds it, and runs a sample through it.
+# needs, builds it, starts the gateway on its embedded default and sends a
+# lab's VEP-annotated VCF (examples/) through it end to end.
 #
-# Today: converts a lab's VEP-annotated VCF (examples/) into a Genomics
-# Reporting IG 3.0.0 transaction Bundle, validates the Bundle against the IG
-# profiles, and converts it to FHIR XML. As the gateway grows, this script
-# grows into starting `genogate serve` on its embedded default and sending
-# the VCF through it to an outbox or an EHR.
+#   1. `genogate serve` starts with a private redis-server (AOF on) in its
+#      data directory and one endpoint: a file:// outbox, or the EHR named by
+#      GENOGATE_DEMO_EHR (a FHIR base URL, e.g. http://localhost:8080/fhir).
+#   2. The VCF is POSTed to /submissions: genogate maps it to a Genomics
+#      Reporting IG 3.0.0 transaction Bundle, validates it and queues it
+#      (202 + Location).
+#   3. The script follows GET /submissions/{id} until the report is
+#      delivered, prints its status and where the report went, and stops
+#      the gateway (SIGTERM: graceful shutdown).
+#
+# Output (logs, data, outbox): $GENOGATE_DEMO_OUT, default build/demo.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 scripts/setup.sh
 out=${GENOGATE_DEMO_OUT:-$here/build/demo}
-mkdir -p "$out"
+rm -rf "$out"
+mkdir -p "$out/outbox"
 vcf=examples/panel-grch38-vep.vcf
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+if [ -n "${GENOGATE_DEMO_EHR:-}" ]; then
+  endpoint="ehr=$GENOGATE_DEMO_EHR"
+else
+  endpoint="outbox=file://$out/outbox"
+fi
 
-echo "== genogate convert $vcf"
-build/genogate convert "$vcf" --from vcf \
-  --patient 'urn:oid:2.16.840.1.113883.19.5|DEMO-0001' \
-  --accession 'urn:oid:2.16.840.1.113883.19.6|ACC-2026-0001' \
-  --lab 'Demo Genomics Laboratory' --source-class germline \
-  -o "$out/report.bundle.json"
-python3 - "$out/report.bundle.json" <<'PY'
-import collections, json, sys
-b = json.load(open(sys.argv[1]))
-kinds = collections.Counter()
-for e in b["entry"]:
-    r = e["resource"]
-    p = r.get("meta", {}).get("profile", [""])[0].rsplit("/", 1)[-1]
-    kinds[f'{r["resourceType"]} ({p})' if p else r["resourceType"]] += 1
-print(f'   a {b["type"]} Bundle of {len(b["entry"])} entries (conditional creates):')
-for k, n in sorted(kinds.items()):
-    print(f"     {n:3d} x {k}")
-PY
+echo "== genogate serve on $base (embedded Redis in $out/data; endpoint ${endpoint%%=*})"
+build/genogate serve --listen "127.0.0.1:$port" --data-dir "$out/data" \
+  --endpoint "$endpoint" > "$out/serve.log" 2>&1 &
+serve_pid=$!
+stop_serve() {
+  if kill -0 "$serve_pid" 2>/dev/null; then
+    kill -TERM "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
+}
+trap stop_serve EXIT
+for _ in $(seq 1 600); do
+  if curl -fsS "$base/readyz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$serve_pid" 2>/dev/null; then
+    echo "genogate serve stopped; its log:" >&2
+    cat "$out/serve.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+curl -fsS "$base/readyz" >/dev/null
 
-echo "== genogate validate (R4 + Genomics Reporting IG 3.0.0 profiles)"
-set +e
-build/genogate validate "$out/report.bundle.json" > "$out/report.outcome.json"
-rc=$?
-set -e
-python3 - "$out/report.outcome.json" <<'PY'
-import collections, json, sys
-oo = json.load(open(sys.argv[1]))
-c = collections.Counter(i["severity"] for i in oo["issue"])
-print("   " + ", ".join(f"{n} {s}" for s, n in sorted(c.items())))
-PY
-if [ $rc != 0 ]; then
-  echo "== validation found errors (see $out/report.outcome.json)" >&2
+query=$(python3 -c 'import urllib.parse as u; print(u.urlencode({
+  "patient": "urn:oid:2.16.840.1.113883.19.5|DEMO-0001",
+  "accession": "urn:oid:2.16.840.1.113883.19.6|ACC-2026-0001",
+  "lab": "Demo Genomics Laboratory", "source-class": "germline"}))')
+echo "== POST /submissions ($vcf, text/x-vcf)"
+curl -sS -o "$out/submit.json" -D "$out/submit.headers" \
+  -H 'Content-Type: text/x-vcf' --data-binary "@$vcf" \
+  "$base/submissions?$query"
+status=$(head -1 "$out/submit.headers" | awk '{print $2}')
+location=$(grep -i '^location:' "$out/submit.headers" | tr -d '\r' | awk '{print $2}')
+echo "   HTTP $status, Location: $location"
+if [ "$status" != 202 ]; then
+  cat "$out/submit.json" >&2
   exit 1
 fi
 
-echo "== genogate format --to xml"
-build/genogate format "$out/report.bundle.json" --to xml -o "$out/report.bundle.xml"
-echo "   wrote $out/report.bundle.xml ($(wc -c < "$out/report.bundle.xml") bytes)"
-echo "== done: the report is in $out/"
+echo "== GET $location until delivered"
+state=""
+for _ in $(seq 1 300); do
+  curl -fsS "$base$location" -o "$out/status.json"
+  state=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(e["state"] for e in d["endpoints"]))' "$out/status.json")
+  case "$state" in
+    *delivered*|*dead-lettered*) break ;;
+  esac
+  sleep 0.2
+done
+python3 - "$out/status.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f'   submission {d["id"]}: {d["state"]}; {d["variants"]} variants, '
+      f'{d["entries"]} bundle entries')
+for s in d["stages"]:
+    print(f'     {s["time"]}  {s["stage"]}')
+for e in d["endpoints"]:
+    line = f'   endpoint {e["endpoint"]}: {e["state"]}'
+    ids = e.get("resourceIds", [])
+    if ids:
+        line += f' ({", ".join(ids[:3])}{", ..." if len(ids) > 3 else ""})'
+    if e.get("reason"):
+        line += f' - {e["reason"]}'
+    print(line)
+PY
+case "$state" in
+  *delivered*) ;;
+  *) echo "== not delivered (state: $state); see $out/serve.log" >&2; exit 1 ;;
+esac
+if [ -z "${GENOGATE_DEMO_EHR:-}" ]; then
+  for f in "$out"/outbox/*; do
+    echo "== the report went to $f ($(wc -c < "$f") bytes)"
+  done
+else
+  echo "== the report went to $GENOGATE_DEMO_EHR"
+fi
+stop_serve
+trap - EXIT
+echo "== done (gateway log: $out/serve.log)"
