@@ -266,7 +266,11 @@ Result<SubmissionParams> ParseSubmissionParams(
     const std::vector<std::pair<std::string, std::string>>& query) {
   SubmissionParams p;
   std::set<std::string, std::less<>> seen;
-  for (const auto& [name, value] : query) {
+  for (const auto& param : query) {
+    // Named references, not a structured binding: clang 14 cannot capture
+    // those in the lambda below.
+    const std::string& name = param.first;
+    const std::string& value = param.second;
     if (!name.empty() && name[0] == '_') continue;
     auto bad = [&](std::string_view why) {
       return Error(ErrorCode::kInvalidInput,
