@@ -234,11 +234,8 @@ Result<std::string> VariantKeys::Add(std::string base, std::string_view chrom,
         in_order = pos >= pos_;
         if (pos > pos_) locus_.clear();
       } else {
-        auto it =
-            std::lower_bound(done_chroms_.begin(), done_chroms_.end(), chrom_);
-        done_chroms_.insert(it, chrom_);
-        in_order = !std::binary_search(done_chroms_.begin(), done_chroms_.end(),
-                                       chrom);
+        done_chroms_.insert(chrom_);
+        in_order = done_chroms_.find(chrom) == done_chroms_.end();
         locus_.clear();
       }
     }
@@ -284,7 +281,7 @@ size_t VariantKeys::MemoryBytes() const {
                  window_.capacity() + index_window_.capacity() * 8 +
                  slots_.size() * (sizeof(uint32_t) + 1) + repeats_.size() * 16;
   for (const auto& [k, v] : locus_) bytes += k.capacity() + 32;
-  for (const std::string& c : done_chroms_) bytes += c.capacity() + 32;
+  for (const std::string& c : done_chroms_) bytes += c.capacity() + 48;
   return bytes;
 }
 

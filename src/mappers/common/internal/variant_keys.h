@@ -22,7 +22,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -102,7 +104,7 @@ class VariantKeys {
   bool sorted_ = true;
   std::string chrom_;
   int64_t pos_ = -1;
-  std::vector<std::string> done_chroms_;  // sorted
+  std::set<std::string, std::less<>> done_chroms_;
   std::unordered_map<std::string, uint32_t> locus_;
   // Full table (unsorted mode): linear probing over 1 + first index.
   std::vector<uint32_t> slots_;
