@@ -596,7 +596,9 @@ class ReportStreamBuilder::Impl {
         options_(options),
         tree_(schema),
         sink_(std::move(sink)),
-        json_(json) {
+        json_(json),
+        keys_(options.spill_after_variants),
+        results_(options.spill_after_variants) {
     scratch_ = tree_.NewResource("Bundle");
   }
 
@@ -835,6 +837,11 @@ class ReportStreamBuilder::Impl {
   template <typename F>
   void ForEachResultUrl(F&& out) const;
 
+  // The first failure of the per-variant state's temporary files, else ok.
+  Status SpillStatus() const {
+    if (!keys_.status().ok()) return keys_.status();
+    return results_.status();
+  }
   // The status after a step: a schema mismatch, else the sink's.
   Status Check() const {
     if (tree_.failed()) {
@@ -889,9 +896,8 @@ void ReportStreamBuilder::Impl::ForEachResultUrl(F&& out) const {
         }
       },
       [&](uint32_t first, uint32_t second) {
-        out(FullUrl(Own(in_.accession.value + "/phase/" +
-                        std::string(keys_.Get(first)) + "/" +
-                        std::string(keys_.Get(second)))));
+        out(FullUrl(Own(in_.accession.value + "/phase/" + keys_.Get(first) +
+                        "/" + keys_.Get(second))));
       });
 }
 
@@ -1024,7 +1030,8 @@ Status ReportStreamBuilder::Impl::BuildVariant(const VariantCall& v,
                                 ? "variant " + std::to_string(index + 1)
                                 : "variant at " + v.source_location;
   // Deterministic key; a repeated key (the same variant twice) gets "#n".
-  Result<std::string> added = keys_.Add(VariantKey(v));
+  Result<std::string> added =
+      keys_.Add(VariantKey(v), v.chromosome, v.start ? *v.start : -1);
   if (!added.ok()) return added.error();
   const std::string& key = *added;
   IdentifierValue id = Own(in_.accession.value + "/variant/" + key);
@@ -1267,9 +1274,8 @@ Status ReportStreamBuilder::Impl::BuildPhase(const PhaseRelation& p,
   }
   results_.AddPhase(static_cast<uint32_t>(p.first),
                     static_cast<uint32_t>(p.second));
-  IdentifierValue id =
-      Own(in_.accession.value + "/phase/" + std::string(keys_.Get(p.first)) +
-          "/" + std::string(keys_.Get(p.second)));
+  IdentifierValue id = Own(in_.accession.value + "/phase/" +
+                           keys_.Get(p.first) + "/" + keys_.Get(p.second));
   const std::string first_url = FullUrl(Own(VariantIdValue(p.first)));
   const std::string second_url = FullUrl(Own(VariantIdValue(p.second)));
   if (json_) {
@@ -1335,6 +1341,10 @@ void ReportStreamBuilder::Impl::BuildReport() {
   if (json_) return JsonReport(std::move(e));
   ForEachResultUrl(
       [&](std::string url) { tree_.Reference(r, "result", std::move(url)); });
+  if (Status s = SpillStatus(); !s.ok()) {
+    sink_status_ = s;
+    return;
+  }
   if (!in_.conclusion.empty()) tree_.Prim(r, "conclusion", in_.conclusion);
   if (!in_.overall_interpretation.empty()) {
     tree_.Concept(r, "conclusionCode", in_.overall_interpretation);
@@ -1627,6 +1637,7 @@ void ReportStreamBuilder::Impl::JsonReport(Entry e) {
       json_buf_.clear();
     }
   });
+  if (sink_status_.ok()) sink_status_ = SpillStatus();
   if (!sink_status_.ok()) return;
   if (!first) Raw("]");
   if (!in_.conclusion.empty()) {

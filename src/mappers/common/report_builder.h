@@ -63,6 +63,11 @@ struct BuildOptions {
   std::function<std::string(std::string_view key)> full_url_for_key;
   // Build the GenomicStudy / GenomicStudyAnalysis Procedures.
   bool include_study = true;
+  // Per-variant state (variant keys, the report's result list) beyond this
+  // many variants goes to an unlinked temporary file in $TMPDIR, so memory
+  // stays flat with input size; the output is the same for any value >= 1
+  // (tests set it small). A failure of that file is a kIo error.
+  size_t spill_after_variants = 65536;
 };
 
 // Receives each finished Bundle.entry (fullUrl, resource, request), typed

@@ -17,6 +17,10 @@ constexpr char kClinVar[] = "http://www.ncbi.nlm.nih.gov/clinvar";
 // Most members of one phase set paired with each other (pairs grow
 // quadratically; a larger block keeps only its first members).
 constexpr size_t kMaxPhaseSetMembers = 200;
+// Most phase sets open at once on a chromosome: past this, the set whose
+// last member is oldest is closed (phase sets are blocks of nearby records,
+// so a closed one is not seen again in practice), keeping memory flat.
+constexpr size_t kMaxOpenPhaseSets = 1024;
 
 VcfReaderOptions ReaderOptions(bool keep_going) {
   VcfReaderOptions o;
@@ -351,7 +355,19 @@ void VcfMapper::TrackPhase(const AlleleView& a, const VariantCall& call) {
   uint32_t all = gt.ploidy() == 32 ? 0xffffffffu : (1u << gt.ploidy()) - 1;
   if (mask == 0 || mask == all) return;  // absent or homozygous
   size_t index = calls_returned_;        // this call's index once returned
-  auto& members = phase_sets_[call.phase_set];
+  auto found = phase_sets_.find(call.phase_set);
+  if (found == phase_sets_.end()) {
+    if (phase_sets_.size() >= kMaxOpenPhaseSets) {
+      auto oldest = phase_sets_.begin();
+      for (auto it = phase_sets_.begin(); it != phase_sets_.end(); ++it) {
+        if (it->second.last < oldest->second.last) oldest = it;
+      }
+      phase_sets_.erase(oldest);
+    }
+    found = phase_sets_.emplace(std::string(call.phase_set), PhaseSet{}).first;
+  }
+  found->second.last = index;
+  auto& members = found->second.members;
   for (const auto& [other, other_mask] : members) {
     PhaseRelation p;
     p.first = other;

@@ -42,6 +42,7 @@
 #ifndef GENOGATE_MAPPERS_VCF_VCF_MAPPER_H_
 #define GENOGATE_MAPPERS_VCF_VCF_MAPPER_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -139,9 +140,15 @@ class VcfMapper {
   uint64_t calls_returned_ = 0;
   std::vector<PhaseRelation> phase_relations_;
   // Phased heterozygous calls of the current chromosome, by phase set:
-  // (call index, bit mask of the haplotypes carrying the allele).
+  // (call index, bit mask of the haplotypes carrying the allele), and the
+  // index of its latest call. Dropped when the chromosome changes; at most
+  // 1024 sets open (the least recently used is closed).
+  struct PhaseSet {
+    std::vector<std::pair<size_t, uint32_t>> members;
+    size_t last = 0;
+  };
   std::string phase_chrom_;
-  std::map<std::string, std::vector<std::pair<size_t, uint32_t>>> phase_sets_;
+  std::map<std::string, PhaseSet, std::less<>> phase_sets_;
 };
 
 // Maps a whole VCF into one GenomicReportInput (variants and phase

@@ -601,6 +601,63 @@ TEST_F(ReportBuilderTest, JsonFormStreamsALargeReportInPieces) {
   EXPECT_THAT(sink.resources.back(), HasSubstr("\"result\":[{\"reference\""));
 }
 
+// Per-variant state spilled to the temporary file after 1 or 7 variants
+// gives the same bundle, tree and JSON form, as when all of it stays in
+// memory: sorted variants with repeats, phases reaching back past a spill,
+// then variants out of order (the full repeat table rebuilt from the file).
+TEST_F(ReportBuilderTest, SpilledStateGivesTheSameOutputAsInMemory) {
+  GenomicReportInput in = SampleInput();
+  const VariantCall snv = in.variants[0];
+  const VariantCall del = in.variants[1];
+  in.variants.clear();
+  in.phase_relations.clear();
+  for (int i = 0; i < 60; ++i) {
+    if (i % 5 == 4) {  // the same variant again: "#2"
+      in.variants.push_back(in.variants.back());
+      continue;
+    }
+    VariantCall v = i % 3 ? del : snv;
+    v.chromosome = std::to_string(1 + i / 20);
+    v.start = 1000 + 10 * (i % 20);
+    in.variants.push_back(v);
+  }
+  in.variants.push_back(snv);  // out of order from here on
+  in.variants.push_back(in.variants[3]);
+  in.variants.push_back(in.variants[4]);
+  for (size_t i = 1; i < in.variants.size(); i += 6) {
+    in.phase_relations.push_back({0, i, i % 4 ? "Cis" : "Trans"});
+  }
+  const std::string in_memory = BuildJson(in);
+  ASSERT_FALSE(in_memory.empty());
+  EXPECT_THAT(in_memory, HasSubstr("#2"));
+  TextSink memory_sink;
+  const BuildOptions defaults;  // the builder keeps a reference
+  {
+    ReportStreamBuilder b(in, defaults, *schema_, &memory_sink);
+    ASSERT_TRUE(b.Begin().ok());
+    for (const VariantCall& v : in.variants) ASSERT_TRUE(b.AddVariant(v).ok());
+    for (const PhaseRelation& p : in.phase_relations) {
+      ASSERT_TRUE(b.AddPhaseRelation(p).ok());
+    }
+    ASSERT_TRUE(b.Finish().ok());
+  }
+  for (size_t spill_after : {size_t{1}, size_t{7}}) {
+    BuildOptions options;
+    options.spill_after_variants = spill_after;
+    EXPECT_EQ(BuildJson(in, options), in_memory) << spill_after;
+    TextSink sink;
+    ReportStreamBuilder b(in, options, *schema_, &sink);
+    ASSERT_TRUE(b.Begin().ok());
+    for (const VariantCall& v : in.variants) ASSERT_TRUE(b.AddVariant(v).ok());
+    for (const PhaseRelation& p : in.phase_relations) {
+      ASSERT_TRUE(b.AddPhaseRelation(p).ok());
+    }
+    ASSERT_TRUE(b.Finish().ok());
+    EXPECT_EQ(sink.heads, memory_sink.heads) << spill_after;
+    EXPECT_EQ(sink.resources, memory_sink.resources) << spill_after;
+  }
+}
+
 TEST_F(ReportBuilderTest, SinkErrorStopsTheBuild) {
   GenomicReportInput in = SampleInput();
   BuildOptions options;

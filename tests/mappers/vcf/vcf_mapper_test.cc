@@ -137,6 +137,32 @@ TEST(VcfMapperTest, PhasedPairsCisTransIndeterminate) {
                        "110-120 2 Indeterminate"}));
 }
 
+// At most 1024 phase sets open on a chromosome: set 0 and 1..1024 opened,
+// set 0 used again after 1024 others (so closed: no pair) and set 1024 used
+// again while open (a pair).
+TEST(VcfMapperTest, OpenPhaseSetsAreBounded) {
+  std::string vcf =
+      "##fileformat=VCFv4.2\n##reference=GRCh38\n"
+      "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+      "##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set\">\n"
+      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n";
+  int pos = 100;
+  auto record = [&](int set) {
+    vcf += "1\t" + std::to_string(pos++) +
+           "\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:" + std::to_string(set) + "\n";
+  };
+  for (int set = 0; set <= 1024; ++set) record(set);
+  record(0);
+  record(1024);
+  Result<GenomicReportInput> in = MapVcfString(vcf, VcfMapOptions{});
+  ASSERT_TRUE(in.ok()) << in.error().message();
+  ASSERT_EQ(in->variants.size(), 1027u);
+  ASSERT_EQ(in->phase_relations.size(), 1u);
+  EXPECT_EQ(in->phase_relations[0].first, 1024u);
+  EXPECT_EQ(in->phase_relations[0].second, 1026u);
+  EXPECT_EQ(in->phase_relations[0].relationship, "Cis");
+}
+
 TEST(VcfMapperTest, PassOnlyAndRegions) {
   GenomicReportInput all = MustMap("snv_indel.vcf");
   VcfMapOptions o;
