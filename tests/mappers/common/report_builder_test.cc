@@ -592,7 +592,8 @@ TEST_F(ReportBuilderTest, JsonFormStreamsALargeReportInPieces) {
   for (int i = 0; i < 3000; ++i) in.variants.push_back(v);  // keys "#n"
   ExpectJsonFormMatchesTrees(in, {}, *schema_);
   TextSink sink;
-  ReportStreamBuilder b(in, {}, *schema_, &sink);
+  const BuildOptions options;  // referenced by the builder: must outlive it
+  ReportStreamBuilder b(in, options, *schema_, &sink);
   ASSERT_TRUE(b.Begin().ok());
   for (const VariantCall& c : in.variants) ASSERT_TRUE(b.AddVariant(c).ok());
   ASSERT_TRUE(b.Finish().ok());
