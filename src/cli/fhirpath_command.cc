@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "conformance/fhirpath/fhirpath.h"
@@ -27,13 +28,6 @@ struct FhirPathOptions {
   std::string expressions;
   DefinitionOptions defs;
 };
-
-std::string JsonString(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return buf.GetString();
-}
 
 // One expression per non-blank line, or a JSON array of strings.
 Result<std::vector<std::string>> ReadExpressions(const std::string& text) {

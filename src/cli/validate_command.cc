@@ -10,6 +10,7 @@
 
 #include <iostream>
 
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "conformance/validator/validator.h"
@@ -25,13 +26,6 @@ struct ValidateOptions {
   bool compact = false;
   DefinitionOptions defs;
 };
-
-std::string JsonString(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return buf.GetString();
-}
 
 int RunValidate(const ValidateOptions& o) {
   DefinitionOptions defs_options = o.defs;

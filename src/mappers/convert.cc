@@ -5,45 +5,13 @@
 #include <utility>
 
 #include "base/file.h"
+#include "base/json_text.h"
 #include "mappers/hl7v2/oru_r01.h"
 #include "mappers/labjson/labjson_mapper.h"
 #include "mappers/vcf/vcf_mapper.h"
 
 namespace genogate::mappers {
 namespace {
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
 
 Issue VcfIssue(const vcf::VcfError& e, Severity severity = Severity::kError) {
   Issue issue;

@@ -10,50 +10,18 @@
 
 #include "base/file.h"
 #include "gateway/config/endpoint.h"
+#include "gateway/config/internal/yaml_util.h"
 #include "gateway/security/api_key.h"
 
 namespace genogate::gateway {
 namespace {
 
-// Thrown inside this file only, caught by ParseSecurityYaml.
-struct ConfigError {
-  int line;
-  std::string key;
-  std::string message;
-};
-
-[[noreturn]] void Fail(const YAML::Node& node, std::string key,
-                       std::string message) {
-  throw ConfigError{node.Mark().line + 1, std::move(key), std::move(message)};
-}
-
-std::string Scalar(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar()) Fail(node, key, "expected a string");
-  return node.Scalar();
-}
-
-int64_t Integer(const YAML::Node& node, const std::string& key, int64_t min,
-                int64_t max) {
-  std::string s = Scalar(node, key);
-  if (s.empty()) Fail(node, key, "expected a number");
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') Fail(node, key, "expected a whole number");
-    if (v > (max - (c - '0')) / 10) {
-      Fail(node, key, "must be at most " + std::to_string(max));
-    }
-    v = v * 10 + (c - '0');
-  }
-  if (v < min) Fail(node, key, "must be at least " + std::to_string(min));
-  return v;
-}
-
-bool Boolean(const YAML::Node& node, const std::string& key) {
-  std::string s = Scalar(node, key);
-  if (s == "true") return true;
-  if (s == "false") return false;
-  Fail(node, key, "expected true or false");
-}
+using yaml_util::Boolean;
+using yaml_util::CheckKeys;
+using yaml_util::ConfigError;
+using yaml_util::Fail;
+using yaml_util::Integer;
+using yaml_util::Scalar;
 
 // A string or a list of strings.
 std::vector<std::string> Strings(const YAML::Node& node,
@@ -69,15 +37,6 @@ std::vector<std::string> Strings(const YAML::Node& node,
     Fail(node, key, "expected a string or a list of strings");
   }
   return out;
-}
-
-void CheckKeys(const YAML::Node& map, const std::string& where,
-               const std::set<std::string>& allowed) {
-  if (!map.IsMap()) Fail(map, where, "expected a mapping");
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    std::string k = Scalar(it->first, where);
-    if (!allowed.count(k)) Fail(it->first, where + "." + k, "unknown key");
-  }
 }
 
 bool ValidLabId(std::string_view s) {

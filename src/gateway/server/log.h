@@ -24,6 +24,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/json_text.h"
+
 namespace genogate::gateway {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -96,9 +98,7 @@ class Logger {
 // adds) is never logged.
 bool IsSafeHeaderName(std::string_view name);
 
-// JSON string escaping (quotes not included), control characters as \u00XX,
-// invalid UTF-8 bytes replaced by U+FFFD.
-void AppendJsonEscaped(std::string* out, std::string_view s);
+// JSON string escaping: genogate::AppendJsonEscaped (base/json_text.h).
 
 }  // namespace genogate::gateway
 
