@@ -36,8 +36,7 @@ fhir::JsonValue* Member(fhir::JsonValue& v, std::string_view key) {
   const fhir::JsonValue& c = v;
   if (!c.IsObject()) return nullptr;
   for (auto m = c.MemberBegin(); m != c.MemberEnd(); ++m) {
-    if (std::string_view(m->name.GetString(), m->name.GetStringLength()) ==
-        key)
+    if (std::string_view(m->name.GetString(), m->name.GetStringLength()) == key)
       return const_cast<fhir::JsonValue*>(&m->value);
   }
   return nullptr;
