@@ -11,6 +11,7 @@
 //       cert_file: certs/gateway.pem  # chain, PEM
 //       key_file: certs/gateway.key
 //       client_ca_file: certs/labs-ca.pem   # mTLS: clients must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
 //     threads:
 //       network: 1
 //       handlers: 8
@@ -30,10 +31,28 @@
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//   mllp:                             # HL7 v2 listener; absent: none
+//     listen: 0.0.0.0:2575            # HOST:PORT, [IPv6]:PORT (--mllp-listen)
+//     tls:                            # absent: plain TCP
+//       cert_file: certs/mllp.pem     # chain, PEM (both required)
+//       key_file: certs/mllp.key
+//       client_ca_file: certs/labs-ca.pem   # mTLS: labs must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
+//     max_message_bytes: 10485760     # larger frames get AR (ERR 104)
+//     max_connections: 256            # more are closed at once
+//     idle_timeout_ms: 600000         # no frame for this long: close
+//     read_timeout_ms: 30000          # gap inside a frame; TLS handshake
+//     write_timeout_ms: 30000         # writing one ACK
 //
-// The top-level sections `queue`, `security` and `mllp` belong to other
-// parsers and are not checked here (only `queue.key_file` and
-// `mllp.listen` are read); any other top-level key is an error.
+// TLS files of both listeners are reloaded when they change (checked every
+// 5 s) and on SIGHUP; a file that cannot be loaded then keeps the previous
+// certificate (gateway/server/tls_context.h).
+//
+// The top-level sections `queue` and `security` belong to other parsers
+// and are not checked here (only `queue.key_file` is read); any other
+// top-level key is an error. Every `mllp:` key is checked here (bounds:
+// max_message_bytes 1024..1 GiB, max_connections 1..100000, timeouts
+// 1 ms..24 h).
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -52,6 +71,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/mllp/mllp_listener.h"
 #include "gateway/server/http_server.h"
 
 namespace genogate::gateway {
@@ -80,6 +100,9 @@ struct ServerConfig {
   std::string queue_key_file;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
+  // The rest of `mllp:` (host/port parsed from mllp.listen; tls set when
+  // mllp.tls is present). Threads, stop grace and log are the wiring's.
+  MllpListenerOptions mllp;
   // Limits, threads, TLS files (host/port from `listen`).
   HttpServerOptions http;
 };
@@ -93,7 +116,8 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
                                            std::string_view file_name,
                                            bool* has_endpoints = nullptr);
 
-// Reads and parses a file; relative paths (data_dir, TLS files) are
+// Reads and parses a file; relative paths (data_dir, TLS files of both
+// listeners, queue.key_file) are
 // resolved against its directory. kNotFound / kIo as ReadFile.
 Result<ServerConfig> LoadServerConfigFile(const std::string& path,
                                           bool* has_endpoints = nullptr);
