@@ -67,6 +67,15 @@ Result<std::shared_ptr<ssl::context>> Build(const ServerTlsFiles& f,
       "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
       "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
   SSL_CTX_set_default_passwd_cb(native, NoPassword);
+  // A private key others can read is a leaked key: refuse it (as the queue's
+  // key ring does).
+  struct stat st;
+  if (::stat(f.key_file.c_str(), &st) == 0 &&
+      (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the " + label + " key " + f.key_file +
+                     " is accessible by other users; chmod 600 or 640 it");
+  }
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(native, f.cert_file.c_str()) != 1) {
     return Error(ErrorCode::kFailedPrecondition,

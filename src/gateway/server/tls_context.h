@@ -19,7 +19,8 @@
 // handshake with it, connections already open keep the context they
 // started with (each holds a reference), so nothing in flight is dropped.
 // On failure (unreadable file, bad PEM, key not matching the certificate,
-// encrypted key) the current context stays and the failure is reported;
+// encrypted key, key file readable or writable by other users) the current
+// context stays and the failure is reported;
 // messages name the files and OpenSSL's reason, never key material.
 // A watcher thread checks the files' identity (device, inode, size,
 // modification and change time, following symlinks as certificate

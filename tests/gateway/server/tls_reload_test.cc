@@ -151,10 +151,27 @@ TEST_F(HttpTlsReloadTest, BrokenFilesKeepTheCertificateInUse) {
   std::filesystem::remove(Key());
   EXPECT_FALSE(server_->ReloadTls().ok());
 
+  // A good pair whose key others may read.
+  Install(dir_ + "/gw-b.key", Key());
+  std::filesystem::permissions(Key(), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  s = server_->ReloadTls();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("accessible by other users"),
+            std::string::npos)
+      << s.error().message();
+
   TlsProbe c(server_->port(), Trusting());
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c.server_cn(), "gw-a");
   EXPECT_NE(Ping(c).find("HTTP/1.1 200"), std::string::npos);
+  // Fixed: the next reload takes it.
+  std::filesystem::permissions(Key(), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::remove);
+  ASSERT_TRUE(server_->ReloadTls().ok());
+  TlsProbe fixed(server_->port(), Trusting());
+  ASSERT_TRUE(fixed.ok()) << fixed.error();
+  EXPECT_EQ(fixed.server_cn(), "gw-b");
   std::string logs = Logs();
   EXPECT_NE(logs.find("\"event\":\"tls.reload_failed\""), std::string::npos)
       << logs;
@@ -165,6 +182,22 @@ TEST_F(HttpTlsReloadTest, BrokenFilesKeepTheCertificateInUse) {
     if (line.empty() || line.rfind("-----", 0) == 0) continue;
     EXPECT_EQ(logs.find(line), std::string::npos);
   }
+}
+
+TEST_F(HttpTlsReloadTest, StartRefusesAKeyOthersCanRead) {
+  std::filesystem::permissions(Key(), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  HttpServerOptions o;
+  o.port = 0;
+  o.tls_cert_file = Cert();
+  o.tls_key_file = Key();
+  Result<std::unique_ptr<HttpServer>> s =
+      HttpServer::Start(o, std::make_shared<Router>(), nullptr, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(s.error().message(), "the TLS key " + Key() +
+                                     " is accessible by other users; chmod "
+                                     "600 or 640 it");
 }
 
 TEST_F(HttpTlsReloadTest, ChangedFilesAreReloadedWithoutASignal) {
