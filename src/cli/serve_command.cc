@@ -108,6 +108,10 @@ int RunServe(const ServeFlags& f) {
   }
   Status safe = gateway::CheckListenSafety(config);
   if (!safe.ok()) return ServeFail(safe.error());
+  const std::string mllp_listen =
+      f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  safe = gateway::CheckMllpListenSafety(config, mllp_listen);
+  if (!safe.ok()) return ServeFail(safe.error());
   Result<gateway::RedisOptions> external = gateway::RedisOptions();
   if (!config.redis_url.empty()) {
     external = gateway::RedisOptions::FromUrl(config.redis_url);
@@ -162,7 +166,7 @@ int RunServe(const ServeFlags& f) {
   ctx.config_file = f.config;
   ctx.config_has_endpoints = has_endpoints;
   ctx.endpoint_flags = f.endpoints;
-  ctx.mllp_listen = f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  ctx.mllp_listen = mllp_listen;
   ctx.mllp_options = &config.mllp;
   ctx.queue_key_file = config.queue_key_file;
   ctx.data_dir = data.string();

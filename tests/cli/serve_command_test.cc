@@ -194,6 +194,16 @@ TEST_F(ServeTest, RefusesAnUnauthenticatedNonLoopbackAddress) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
 }
 
+TEST_F(ServeTest, RefusesMllpOnANonLoopbackAddressWithoutClientCerts) {
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--mllp-listen", "0.0.0.0:0"});
+  EXPECT_EQ(Wait(), 2);
+  std::string logs = Logs();
+  EXPECT_NE(logs.find("refusing MLLP on 0.0.0.0"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("client_ca_file"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
+}
+
 TEST_F(ServeTest, ConfigErrorsExit2WithFileAndLine) {
   std::ofstream(dir_ + "/gw.yaml") << "server:\n  listen: 127.0.0.1:0\n"
                                       "  limits:\n    max_connections: lots\n";

@@ -303,6 +303,28 @@ Status CheckListenSafety(const ServerConfig& config) {
           "(server.insecure_allow_unauthenticated: true)");
 }
 
+Status CheckMllpListenSafety(const ServerConfig& config,
+                             std::string_view listen) {
+  if (listen.empty()) return Status::Ok();
+  Result<std::pair<std::string, uint16_t>> hp =
+      ParseHostPort(listen, /*allow_port_zero=*/true);
+  if (!hp.ok()) return hp.error().WithContext("MLLP listen address");
+  if (IsLoopbackHost(hp->first)) return Status::Ok();
+  const MllpListenerOptions& m = config.mllp;
+  if (m.tls && !m.tls_options.client_ca_file.empty()) return Status::Ok();
+  if (config.insecure_allow_unauthenticated) return Status::Ok();
+  return Error(
+      ErrorCode::kFailedPrecondition,
+      "refusing MLLP on " + hp->first +
+          " without client certificates: anyone who can reach it could "
+          "submit results as any lab. Listen on 127.0.0.1, require client "
+          "certificates (mllp.tls with cert_file, key_file and "
+          "client_ca_file in the config), or, behind a gateway that "
+          "authenticates the labs, opt in with "
+          "--insecure-allow-unauthenticated "
+          "(server.insecure_allow_unauthenticated: true)");
+}
+
 Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
                                            std::string_view file_name,
                                            bool* has_endpoints) {

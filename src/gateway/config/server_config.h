@@ -136,6 +136,15 @@ bool IsLoopbackHost(std::string_view host);
 // says how to configure it.
 Status CheckListenSafety(const ServerConfig& config);
 
+// The same rule for the MLLP listener at `listen` (HOST:PORT, the
+// effective mllp.listen or --mllp-listen; "" : no listener, Ok). MLLP's
+// only caller authentication is mTLS, so a non-loopback address needs
+// config.mllp.tls with a client CA, or insecure_allow_unauthenticated.
+// kInvalidInput for a bad address; kFailedPrecondition with a message that
+// says how to configure it.
+Status CheckMllpListenSafety(const ServerConfig& config,
+                             std::string_view listen);
+
 }  // namespace genogate::gateway
 
 #endif  // GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_

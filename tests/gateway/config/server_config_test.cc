@@ -223,6 +223,32 @@ TEST(ServerConfigTest, MllpTlsPathsAreRelativeToTheFile) {
   EXPECT_EQ(c->mllp.tls_options.client_ca_file, t + "/ca/labs.pem");
 }
 
+TEST(ServerConfigTest, NonLoopbackMllpNeedsClientCertificatesOrOptIn) {
+  ServerConfig c;
+  EXPECT_TRUE(CheckMllpListenSafety(c, "").ok());
+  EXPECT_TRUE(CheckMllpListenSafety(c, "127.0.0.1:2575").ok());
+  EXPECT_TRUE(CheckMllpListenSafety(c, "[::1]:2575").ok());
+  EXPECT_EQ(CheckMllpListenSafety(c, "nowhere").error().code(),
+            ErrorCode::kInvalidInput);
+  Status refused = CheckMllpListenSafety(c, "0.0.0.0:2575");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("client_ca_file"),
+            std::string::npos);
+  // API keys or JWT authenticate HTTP callers, not MLLP senders.
+  c.authentication_configured = true;
+  EXPECT_FALSE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());
+  c.mllp.tls = true;
+  c.mllp.tls_options.cert_file = "m.pem";
+  c.mllp.tls_options.key_file = "m.key";
+  EXPECT_FALSE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());  // TLS alone
+  c.mllp.tls_options.client_ca_file = "labs.pem";
+  EXPECT_TRUE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());
+  ServerConfig opt_in;
+  opt_in.insecure_allow_unauthenticated = true;
+  EXPECT_TRUE(CheckMllpListenSafety(opt_in, "[::]:2575").ok());
+}
+
 TEST(ServerConfigTest, ListenAddresses) {
   std::string host;
   uint16_t port = 1;
