@@ -22,7 +22,11 @@ using testing::TestApi;
 using testing::UniquePrefix;
 
 TEST(ApiRedisTest, RedisDownIs503AndAResendAfterwardsIsAcceptedOnce) {
-  auto redis = RedisServer::Start();
+  // Redis is SIGKILLed right after an accepted submission: only
+  // `appendfsync always` (the production default) promises it survives.
+  RedisServer::Options redis_options;
+  redis_options.appendfsync = "always";
+  auto redis = RedisServer::Start(redis_options);
   ASSERT_NE(redis, nullptr);
   FakeClock clock;
   auto queue = MakeRedisQueue(*redis, QueueOptions{}, &clock);

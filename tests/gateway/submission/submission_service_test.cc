@@ -116,7 +116,12 @@ class FlakyQueue final : public DeliveryQueue {
 class SubmissionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    redis_ = RedisServer::Start();
+    // Some tests SIGKILL Redis right after an accepted submission: only
+    // `appendfsync always` (genogate's production default) promises that
+    // an acknowledged write survives that.
+    RedisServer::Options redis_options;
+    redis_options.appendfsync = "always";
+    redis_ = RedisServer::Start(redis_options);
     ASSERT_NE(redis_, nullptr);
     queue_ = MakeRedisQueue(*redis_, QueueOptions{}, &clock_);
     ASSERT_NE(queue_, nullptr);
