@@ -27,13 +27,16 @@
 //       write_timeout_ms: 60000
 //       retry_after_seconds: 5
 //     shutdown_grace_ms: 30000
+//   queue:
+//     high_water_mark: 10000          # ready + delayed jobs; above: 503
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
 //
 // The top-level sections `queue`, `security` and `mllp` belong to other
-// parsers and are not checked here (only `queue.key_file` and
-// `mllp.listen` are read); any other top-level key is an error.
+// parsers and are not checked here (only `queue.key_file`,
+// `queue.high_water_mark` and `mllp.listen` are read); any other top-level
+// key is an error.
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -47,6 +50,7 @@
 #define GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +82,9 @@ struct ServerConfig {
   // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
   // serve creates or loads DATA_DIR/queue.key.
   std::string queue_key_file;
+  // `queue.high_water_mark`: while more jobs than this (ready + delayed, all
+  // endpoints) wait, the routes that enqueue answer 503 + Retry-After.
+  int64_t queue_high_water_mark = 10'000;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
   // Limits, threads, TLS files (host/port from `listen`).
