@@ -217,8 +217,8 @@ class HttpRoutesTest : public ::testing::Test {
     o.max_connections = 16;
     o.max_body_bytes = 256 * 1024;
     o.body_limits = {{"text/x-vcf", 1024 * 1024}};
-    o.header_timeout = std::chrono::milliseconds(1500);
-    o.body_timeout = std::chrono::milliseconds(1500);
+    o.header_timeout = std::chrono::milliseconds(3000);
+    o.body_timeout = std::chrono::milliseconds(3000);
     o.retry_after_seconds = kRetryAfter;
     o.overloaded = [m = monitor_.get()] { return m->overloaded(); };
     logger_ = std::make_unique<Logger>(
@@ -965,6 +965,14 @@ TEST_F(HttpRoutesTest, ErrorsAreOperationOutcomesAndQueueNothing) {
        {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
        400,
        "gzip"},
+      // 431: a head beyond max_header_bytes (16 KiB).
+      {"431",
+       "GET",
+       "/healthz",
+       "",
+       {{"X-Padding", std::string(20'000, 'p')}},
+       431,
+       "too large"},
       // 404 / 405 from the router.
       {"404 route", "GET", "/fhir/Patient/123", "", {}, 404, ""},
       {"404 path", "POST", "/submissions/x/y", "", {}, 404, ""},
