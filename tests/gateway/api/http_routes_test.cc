@@ -1017,6 +1017,19 @@ TEST_F(HttpRoutesTest, ErrorsAreOperationOutcomesAndQueueNothing) {
            {{"Accept", "application/fhir+xml"}});
   EXPECT_EQ(r.status, 415);
   EXPECT_TRUE(IsXml(r, "OperationOutcome"));
+  // The router's 404 and 405 too (a FHIR client asking for XML).
+  r = Get("/fhir/Patient/123", {{"Accept", "application/fhir+xml"}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_TRUE(IsXml(r, "OperationOutcome")) << r.body;
+  EXPECT_NE(r.body.find("<code value=\"not-found\"/>"), std::string::npos);
+  EXPECT_EQ(testing::PayloadErrors(r.body), "");
+  r = client_->Send("DELETE", "/fhir/metadata?_format=xml");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_TRUE(IsXml(r, "OperationOutcome")) << r.body;
+  EXPECT_EQ(testing::PayloadErrors(r.body), "");
+  r = Get("/fhir/Patient/123?_format=json",
+          {{"Accept", "application/fhir+xml"}});
+  EXPECT_TRUE(IsJsonOutcome(r)) << r.body;
   EXPECT_TRUE(NothingEverQueued());
   EXPECT_GE(Sample(Metrics(),
                    "genogate_submissions_total{format=\"vcf\",outcome="
