@@ -33,7 +33,7 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/genogate-bench-XXXXXX")
+work=$(mktemp -d -t genogate-bench-XXXXXX)
 pid=
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; fi
