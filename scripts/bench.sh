@@ -24,3 +24,7 @@ bench/delivery_figures.sh "$here/build-release"
 bench/vcf_convert_figures.sh build-release/genogate
 echo "== server_figures.sh"
 bench/server_figures.sh build-release
+# genogate serve end to end: POST /submissions with a small VCF under wrk,
+# beside the minimal Beast server (the ceiling).
+echo "== submission_figures.sh"
+bench/submission_figures.sh build-release

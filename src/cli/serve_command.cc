@@ -169,6 +169,7 @@ int RunServe(const ServeFlags& f) {
   ctx.mllp_listen = mllp_listen;
   ctx.mllp_options = &config.mllp;
   ctx.queue_key_file = config.queue_key_file;
+  ctx.queue_high_water_mark = config.queue_high_water_mark;
   ctx.data_dir = data.string();
   ctx.metrics = &metrics;
   ctx.logger = &logger;

@@ -5,14 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "cli/common.h"
 #include "cli/serve_wiring.h"
@@ -20,22 +15,22 @@
 #include "gateway/api/endpoint_checker.h"
 #include "gateway/config/endpoint.h"
 #include "gateway/crypto/key_ring.h"
+#include "gateway/delivery/delivery_metrics.h"
 #include "gateway/delivery/delivery_service.h"
 #include "gateway/http/http_client.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/mllp/oru_handler.h"
 #include "gateway/mllp/service_sink.h"
+#include "gateway/queue/queue_metrics.h"
+#include "gateway/queue/queue_monitor.h"
 #include "gateway/queue/redis_queue.h"
 #include "gateway/server/log.h"
+#include "gateway/submission/metered_submission_service.h"
 #include "gateway/submission/submission_service.h"
 #include "gateway/submission/submission_store.h"
 
 namespace genogate::cli {
 namespace {
-
-// Queue depth (ready + delayed, all endpoints) above which the routes that
-// enqueue answer 503.
-constexpr int64_t kHighWaterMark = 10'000;
 
 // Loads the key ring from `path`, or, when `path` is DATA_DIR/queue.key and
 // does not exist yet, creates it (0600) with one random key.
@@ -70,49 +65,6 @@ Result<gateway::KeyRing> LoadOrCreateKeyRing(const std::string& path,
   }
   return gateway::KeyRing::LoadFile(path);
 }
-
-// Polls the queue depth and keeps `overloaded` current.
-class OverloadMonitor {
- public:
-  OverloadMonitor(gateway::DeliveryQueue* queue, int64_t high_water)
-      : queue_(queue), high_water_(high_water), thread_([this] { Run(); }) {}
-  ~OverloadMonitor() { Stop(); }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  bool overloaded() const { return overloaded_.load(); }
-
- private:
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      Result<std::vector<gateway::QueueStats>> stats = queue_->AllStats();
-      if (stats.ok()) {
-        int64_t depth = 0;
-        for (const gateway::QueueStats& s : *stats) {
-          depth += s.ready + s.delayed;
-        }
-        overloaded_.store(depth > high_water_);
-      }
-      lock.lock();
-      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
-    }
-  }
-
-  gateway::DeliveryQueue* queue_;
-  int64_t high_water_;
-  std::atomic<bool> overloaded_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -189,6 +141,7 @@ Status StartServeServices(ServeContext& ctx) {
   std::shared_ptr<gateway::RedisQueue> q = std::move(queue).value();
   ctx.keep.push_back(q);
   ctx.services.queue = q.get();
+  gateway::AddQueueMetrics(ctx.metrics, q.get());
 
   // 2. FHIR definitions and the validator (loaded once).
   DefinitionOptions defs_options;
@@ -218,7 +171,12 @@ Status StartServeServices(ServeContext& ctx) {
   std::shared_ptr<gateway::DefaultSubmissionService> svc =
       std::move(service).value();
   ctx.keep.push_back(svc);
-  ctx.services.submissions = svc.get();
+  // Counted for /metrics (submissions by outcome, findings by code), for
+  // HTTP and MLLP alike.
+  auto metered = std::make_shared<gateway::MeteredSubmissionService>(
+      svc.get(), ctx.metrics);
+  ctx.keep.push_back(metered);
+  ctx.services.submissions = metered.get();
 
   // 4. Endpoint checks for GET /admin/endpoints?check=true.
   Result<std::unique_ptr<gateway::EndpointChecker>> checker =
@@ -234,11 +192,14 @@ Status StartServeServices(ServeContext& ctx) {
   if (!delivery.ok()) return delivery.error().WithContext("delivery");
   std::shared_ptr<gateway::DeliveryService> ds = std::move(delivery).value();
   ctx.keep.push_back(ds);
+  gateway::AddDeliveryMetrics(ctx.metrics, ds.get());
   ds->Start();
   ctx.stops.push_back([ds] { ds->Stop(); });
 
   // 6. Back-pressure: the queue's depth against the high-water mark.
-  auto monitor = std::make_shared<OverloadMonitor>(q.get(), kHighWaterMark);
+  gateway::QueueMonitorOptions qm;
+  qm.high_water_mark = ctx.queue_high_water_mark;
+  auto monitor = std::make_shared<gateway::QueueMonitor>(q.get(), qm);
   ctx.keep.push_back(monitor);
   ctx.stops.push_back([monitor] { monitor->Stop(); });
   ctx.overloaded = [m = monitor.get()] { return m->overloaded(); };
@@ -256,7 +217,7 @@ Status StartServeServices(ServeContext& ctx) {
     // One size limit: the listener's frame limit and the ER7 reader's.
     gateway::OruHandlerOptions ho;
     ho.read.parse.max_bytes = mo.max_message_bytes;
-    auto sink = std::make_shared<gateway::ServiceSink>(svc.get());
+    auto sink = std::make_shared<gateway::ServiceSink>(metered.get());
     auto handler = std::make_shared<gateway::OruHandler>(sink.get(), ho);
     ctx.keep.push_back(sink);
     ctx.keep.push_back(handler);

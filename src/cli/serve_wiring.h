@@ -23,6 +23,7 @@
 #ifndef GENOGATE_CLI_SERVE_WIRING_H_
 #define GENOGATE_CLI_SERVE_WIRING_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,6 +97,9 @@ struct ServeContext {
   // The queue's key ring file (`queue.key_file`); "" : DATA_DIR/queue.key,
   // created on first start.
   std::string queue_key_file;
+  // `queue.high_water_mark`: above this many ready + delayed jobs the
+  // routes that enqueue answer 503 (ctx.overloaded).
+  int64_t queue_high_water_mark = 10'000;
   // Cheap, non-blocking: true while the delivery queue is above its
   // high-water mark (read an atomic that a monitor updates). Null: never.
   std::function<bool()> overloaded;

@@ -421,6 +421,52 @@ TEST_F(ServeTest, MllpOverTlsFromTheConfig) {
   EXPECT_EQ(Wait(), 0) << Logs();
 }
 
+// queue.high_water_mark from the config file: with a mark of 0, once a job
+// waits for an EHR that cannot be reached, POST /submissions answers 503 +
+// Retry-After with an OperationOutcome. /metrics shows the queue, the
+// deliveries and the submissions.
+TEST_F(ServeTest, AboveTheConfiguredHighWaterMarkSubmissionsGet503) {
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 127.0.0.1:0\n  data_dir: data\n"
+         "  limits: {retry_after_seconds: 3}\n"
+         "queue:\n  high_water_mark: 0\n";
+  Spawn({"serve", "--config", dir_ + "/gw.yaml", "--endpoint",
+         "parked=http://127.0.0.1:1/fhir"});
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  const std::string target =
+      "/submissions?patient=urn:oid:1.2.3%7CP-9&accession=urn:oid:1.2.4%7CACC-9"
+      "&lab=lab-1";
+  std::string answer = Send(port, "POST", target, "text/x-vcf", vcf);
+  ASSERT_EQ(answer.rfind("HTTP/1.1 202", 0), 0u) << answer.substr(0, 500);
+  // The monitor polls the queue every second; the job waits for its retry.
+  for (int i = 0; i < 300; ++i) {
+    answer = Send(port, "POST", target, "text/x-vcf", vcf);
+    if (answer.rfind("HTTP/1.1 503", 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer.substr(0, 500);
+  EXPECT_EQ(Header(answer, "Retry-After"), "3");
+  EXPECT_NE(answer.find("\"resourceType\":\"OperationOutcome\""),
+            std::string::npos);
+  EXPECT_NE(answer.find("\"code\":\"transient\""), std::string::npos);
+  EXPECT_EQ(Send(port, "GET", "/fhir/metadata").rfind("HTTP/1.1 200", 0), 0u);
+
+  std::string metrics = Send(port, "GET", "/metrics");
+  for (const char* series :
+       {"genogate_queue_jobs{endpoint=\"parked\",state=\"delayed\"} ",
+        "genogate_deliveries_total{endpoint=\"parked\",outcome=\"retried\"} ",
+        "genogate_submissions_total{format=\"vcf\",outcome=\"accepted\"} ",
+        "genogate_http_refused_total{reason=\"overloaded\"} ",
+        "genogate_queue_up 1"}) {
+    EXPECT_NE(metrics.find(series), std::string::npos) << series << metrics;
+  }
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+}
+
 // A bad mllp: value stops start-up naming file, line and key.
 TEST_F(ServeTest, BadMllpConfigStopsStartUp) {
   std::ofstream(dir_ + "/gw.yaml")

@@ -14,6 +14,7 @@
 // Errors are OperationOutcomes in the negotiated format (Accept or
 // _format: json, xml, application/fhir+json, application/fhir+xml;
 // default JSON): 400 bad parameters, 403 role missing, 404 unknown id,
+// 406 an Accept that names no JSON or XML type (nor */*),
 // 409 Idempotency-Key reused for another request, 413 too large, 415
 // unsupported Content-Type, 422 mapping/validation errors (each issue with
 // its line/column, HL7 location, JSON pointer or FHIRPath), 503 with

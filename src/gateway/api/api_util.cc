@@ -60,6 +60,7 @@ Result<fhir::Format> Negotiate(const HttpRequest& request) {
   std::string_view accept = request.Header("Accept");
   std::optional<fhir::Format> best;
   double best_q = -1;
+  bool any_type = false;
   while (!accept.empty()) {
     size_t comma = accept.find(',');
     std::string_view item = accept.substr(0, comma);
@@ -76,6 +77,7 @@ Result<fhir::Format> Negotiate(const HttpRequest& request) {
         q = std::atof(std::string(param.substr(2)).c_str());
       }
     }
+    if (!type.empty()) any_type = true;
     std::optional<fhir::Format> format = FormatOf(type);
     if (!format && (type == "*/*" || type == "application/*")) {
       format = fhir::Format::kJson;
@@ -84,6 +86,11 @@ Result<fhir::Format> Negotiate(const HttpRequest& request) {
       best = format;
       best_q = q;
     }
+  }
+  // An Accept that lists types, none of them JSON or XML (or all with
+  // q=0): 406.
+  if (!best && any_type) {
+    return Error(ErrorCode::kInvalidInput, std::string(kNotAcceptable));
   }
   return best.value_or(fhir::Format::kJson);
 }
@@ -158,6 +165,11 @@ HttpResponse ErrorResponse(int status, std::string_view issue_type,
 
 HttpResponse ErrorFor(const Error& error, fhir::Format format,
                       const fhir::Schema& schema, const ApiOptions& options) {
+  if (error.code() == ErrorCode::kInvalidInput &&
+      error.message() == kNotAcceptable) {
+    return ErrorResponse(406, "not-supported", error.message(),
+                         "not-acceptable", format, schema);
+  }
   switch (error.code()) {
     case ErrorCode::kInvalidInput:
       return ErrorResponse(400, "invalid", error.message(), "bad-request",

@@ -351,8 +351,14 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
         c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
       }
     }
-    if (const YAML::Node q = root["queue"]; q && q.IsMap() && q["key_file"]) {
-      c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+    if (const YAML::Node q = root["queue"]; q && q.IsMap()) {
+      if (q["key_file"]) {
+        c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+      }
+      if (q["high_water_mark"]) {
+        c.queue_high_water_mark = Integer(
+            q["high_water_mark"], "queue.high_water_mark", 0, 1'000'000'000);
+      }
     }
     if (const YAML::Node m = root["mllp"]; m && !m.IsNull()) {
       ParseMllp(m, &c);

@@ -28,6 +28,8 @@
 //       write_timeout_ms: 60000
 //       retry_after_seconds: 5
 //     shutdown_grace_ms: 30000
+//   queue:
+//     high_water_mark: 10000          # ready + delayed jobs; above: 503
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
@@ -49,7 +51,8 @@
 // certificate (gateway/server/tls_context.h).
 //
 // The top-level sections `queue` and `security` belong to other parsers
-// and are not checked here (only `queue.key_file` is read); any other
+// and are not checked here (only `queue.key_file` and
+// `queue.high_water_mark` are read); any other
 // top-level key is an error. Every `mllp:` key is checked here (bounds:
 // max_message_bytes 1024..1 GiB, max_connections 1..100000, timeouts
 // 1 ms..24 h).
@@ -66,6 +69,7 @@
 #define GENOGATE_GATEWAY_CONFIG_SERVER_CONFIG_H_
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +102,9 @@ struct ServerConfig {
   // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
   // serve creates or loads DATA_DIR/queue.key.
   std::string queue_key_file;
+  // `queue.high_water_mark`: while more jobs than this (ready + delayed, all
+  // endpoints) wait, the routes that enqueue answer 503 + Retry-After.
+  int64_t queue_high_water_mark = 10'000;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
   // The rest of `mllp:` (host/port parsed from mllp.listen; tls set when

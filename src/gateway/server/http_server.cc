@@ -533,8 +533,16 @@ class Session final : public SessionBase,
         (head_parser_->content_length() && *head_parser_->content_length() > 0);
     // Early answers leave the body unread: the connection closes after them.
     if (match_.kind != RouteMatch::Kind::kFound) {
+      // What the router needs to pick JSON or XML: Accept and _format.
       HttpRequest r;
       r.method = method_;
+      r.target = std::string(target);
+      std::string_view accept(req[http::field::accept].data(),
+                              req[http::field::accept].size());
+      if (!accept.empty()) r.headers.emplace_back("Accept", accept);
+      if (size_t q = target.find('?'); q != std::string_view::npos) {
+        ParseQuery(target.substr(q + 1), &r.query);  // best effort
+      }
       HttpResponse res = srv_->router->Dispatch(match_, &r);
       return Respond(std::move(res), has_body);
     }

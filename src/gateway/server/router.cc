@@ -1,6 +1,8 @@
 #include "gateway/server/router.h"
 
+#include <cstdlib>
 #include <exception>
+#include <optional>
 #include <set>
 
 #include "base/issue.h"
@@ -30,6 +32,132 @@ bool IsToken(std::string_view s) {
     if (c < 'A' || c > 'Z') return false;
   }
   return true;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// 1 for a FHIR XML type or _format value, 0 for JSON, -1 for neither.
+int XmlOrJson(std::string_view value) {
+  std::string v = Lower(TrimSpace(value));
+  for (char& c : v) {
+    if (c == ' ') c = '+';  // '+' in a query decodes to a space
+  }
+  if (v == "xml" || v == "application/fhir+xml" || v == "application/xml" ||
+      v == "text/xml" || v == "application/xml+fhir") {
+    return 1;
+  }
+  if (v == "json" || v == "application/fhir+json" || v == "application/json" ||
+      v == "application/json+fhir" || v == "*/*" || v == "application/*") {
+    return 0;
+  }
+  return -1;
+}
+
+// Whether the router's own answers (404, 405, 500) go out as FHIR XML:
+// `_format` wins, else the Accept type with the highest q (JSON on ties
+// and by default), as the API's negotiation.
+bool WantsXml(const HttpRequest& request) {
+  if (std::optional<std::string_view> f = request.Query("_format")) {
+    return XmlOrJson(*f) == 1;
+  }
+  std::string_view accept = request.Header("Accept");
+  int best = 0;
+  double best_q = -1;
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view()
+                                             : accept.substr(comma + 1);
+    size_t semi = item.find(';');
+    int kind = XmlOrJson(item.substr(0, semi));
+    double q = 1.0;
+    while (semi != std::string_view::npos) {
+      item.remove_prefix(semi + 1);
+      semi = item.find(';');
+      std::string_view param = TrimSpace(item.substr(0, semi));
+      if (param.starts_with("q=")) {
+        q = std::atof(std::string(param.substr(2)).c_str());
+      }
+    }
+    if (kind >= 0 && q > 0 && q > best_q) {
+      best = kind;
+      best_q = q;
+    }
+  }
+  return best == 1;
+}
+
+void XmlEscape(std::string_view s, std::string* out) {
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        *out += "&amp;";
+        break;
+      case '<':
+        *out += "&lt;";
+        break;
+      case '>':
+        *out += "&gt;";
+        break;
+      case '"':
+        *out += "&quot;";
+        break;
+      case '\'':
+        *out += "&apos;";
+        break;
+      default:
+        *out += c;
+    }
+  }
+}
+
+// OperationOutcomeResponse in FHIR XML (the same one issue).
+HttpResponse OperationOutcomeXmlResponse(int status,
+                                         std::string_view issue_type,
+                                         std::string_view message,
+                                         std::string_view code) {
+  std::string x = "<OperationOutcome xmlns=\"http://hl7.org/fhir\"><issue>";
+  if (!code.empty()) {
+    x += "<extension url=\"http://hl7.org/fhir/StructureDefinition/"
+         "operationoutcome-message-id\"><valueString value=\"";
+    XmlEscape(code, &x);
+    x += "\"/></extension>";
+  }
+  x += "<severity value=\"error\"/><code value=\"";
+  XmlEscape(issue_type, &x);
+  x += "\"/><details><text value=\"";
+  XmlEscape(message, &x);
+  x += "\"/></details></issue></OperationOutcome>";
+  HttpResponse r;
+  r.status = status;
+  r.SetHeader("Content-Type", "application/fhir+xml");
+  r.body = std::move(x);
+  return r;
+}
+
+// The router's own answers, in the format the request negotiates.
+HttpResponse Outcome(const HttpRequest& request, int status,
+                     std::string_view issue_type, std::string_view message,
+                     std::string_view code) {
+  return WantsXml(request)
+             ? OperationOutcomeXmlResponse(status, issue_type, message, code)
+             : OperationOutcomeResponse(status, issue_type, message, code);
 }
 
 int HexValue(char c) {
@@ -207,14 +335,14 @@ HttpResponse Router::Dispatch(const RouteMatch& match,
                               HttpRequest* request) const {
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
-      return OperationOutcomeResponse(404, "not-found",
-                                      "No resource at this path.", "not-found");
+      return Outcome(*request, 404, "not-found", "No resource at this path.",
+                     "not-found");
     case RouteMatch::Kind::kMethodNotAllowed: {
-      HttpResponse r = OperationOutcomeResponse(
-          405, "not-supported",
-          "Method " + request->method +
-              " is not allowed here; allowed: " + match.allow + ".",
-          "method-not-allowed");
+      HttpResponse r =
+          Outcome(*request, 405, "not-supported",
+                  "Method " + request->method +
+                      " is not allowed here; allowed: " + match.allow + ".",
+                  "method-not-allowed");
       r.SetHeader("Allow", match.allow);
       return r;
     }
@@ -225,13 +353,11 @@ HttpResponse Router::Dispatch(const RouteMatch& match,
   try {
     return match.route->handler(*request);
   } catch (const std::exception&) {
-    return OperationOutcomeResponse(
-        500, "exception", "Internal error while handling the request.",
-        "internal");
+    return Outcome(*request, 500, "exception",
+                   "Internal error while handling the request.", "internal");
   } catch (...) {
-    return OperationOutcomeResponse(
-        500, "exception", "Internal error while handling the request.",
-        "internal");
+    return Outcome(*request, 500, "exception",
+                   "Internal error while handling the request.", "internal");
   }
 }
 

@@ -15,8 +15,9 @@
 // path. The query string is ignored for matching.
 //
 // No match: 404; a path that matches with other methods only: 405 with
-// Allow. Both are OperationOutcome JSON. HEAD is served by the GET handler
-// when no HEAD route exists (the server sends the headers without the
+// Allow. Both are OperationOutcomes, in FHIR XML when the request's
+// `_format` or Accept asks for XML, else JSON. HEAD is served by the GET
+// handler when no HEAD route exists (the server sends the headers without the
 // body). Every route has a name used as the metrics label and in logs (no
 // path parameters there: they may come from the data).
 //

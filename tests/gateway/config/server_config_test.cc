@@ -37,7 +37,7 @@ server:
 redis:
   url: redis://127.0.0.1:6380/2
   password_env: GW_REDIS_PASSWORD
-queue: {key_file: /etc/genogate/queue.key}
+queue: {key_file: /etc/genogate/queue.key, high_water_mark: 250}
 security: {api_keys_file: keys.yaml}
 mllp: {listen: "0.0.0.0:2575"}
 endpoints:
@@ -72,6 +72,7 @@ endpoints:
   EXPECT_EQ(c->http.retry_after_seconds, 9);
   EXPECT_EQ(c->shutdown_grace.count(), 1234);
   EXPECT_EQ(c->queue_key_file, "/etc/genogate/queue.key");
+  EXPECT_EQ(c->queue_high_water_mark, 250);
   EXPECT_EQ(c->mllp_listen, "0.0.0.0:2575");
 }
 
@@ -81,6 +82,7 @@ TEST(ServerConfigTest, DefaultsAreSafe) {
   EXPECT_EQ(empty->http.host, "127.0.0.1");
   EXPECT_EQ(empty->http.port, 8080);
   EXPECT_TRUE(empty->redis_url.empty());
+  EXPECT_EQ(empty->queue_high_water_mark, 10'000);
   EXPECT_TRUE(CheckListenSafety(*empty).ok());
 }
 
@@ -104,6 +106,8 @@ TEST(ServerConfigTest, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(err("server:\n  log_level: loud\n"),
             "gw.yaml:2: server.log_level: must be debug, info, warn or error");
   EXPECT_EQ(err("servers: {}\n"), "gw.yaml:1: servers: unknown key");
+  EXPECT_EQ(err("queue:\n  high_water_mark: lots\n"),
+            "gw.yaml:2: queue.high_water_mark: expected a whole number");
   EXPECT_EQ(err("server:\n  insecure_allow_unauthenticated: yes please\n"),
             "gw.yaml:2: server.insecure_allow_unauthenticated: expected true "
             "or false");

@@ -26,9 +26,16 @@ namespace genogate::gateway::api {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// The response format from _format (wins) or Accept. kInvalidInput for a
-// _format value that is neither JSON nor XML; Accept without a FHIR/JSON/
-// XML type gives JSON.
+// The message of Negotiate's error for an unacceptable Accept (ErrorFor
+// answers it 406).
+inline constexpr std::string_view kNotAcceptable =
+    "Accept names no acceptable type: the answer is application/fhir+json "
+    "or application/fhir+xml";
+
+// The response format from _format (wins) or Accept (highest q; */* and
+// application/* mean JSON; no Accept: JSON). kInvalidInput for a _format
+// value that is neither JSON nor XML, and kInvalidInput with kNotAcceptable
+// for an Accept that lists types of which none is acceptable.
 Result<fhir::Format> Negotiate(const HttpRequest& request);
 // As Negotiate, JSON when it fails (for error answers).
 fhir::Format NegotiateOrJson(const HttpRequest& request);
@@ -54,7 +61,8 @@ HttpResponse ErrorResponse(int status, std::string_view issue_type,
                            std::string message, std::string_view code,
                            fhir::Format format, const fhir::Schema& schema);
 
-// The answer for an Error from the service or the queue: kInvalidInput 400,
+// The answer for an Error from the service or the queue: kInvalidInput 400
+// (406 for Negotiate's kNotAcceptable),
 // kNotFound 404, kConflict 409, kLimitExceeded 413, kUnavailable and
 // kTimeout 503 with Retry-After, kPermissionDenied 403, others 500 (with a
 // generic message).
