@@ -229,9 +229,14 @@ TEST_F(ReportBuilderTest, BundleParsesBackWithoutStructureIssues) {
   EXPECT_EQ(Resources(d.root, "/genomic-report").size(), 1u);
 }
 
-TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
+// The Patient is a conditional create; every other entry a conditional
+// update on its own identifier, so an amended report replaces the earlier
+// version's resources.
+TEST_F(ReportBuilderTest,
+       PatientIsAConditionalCreateTheRestConditionalUpdates) {
   fhir::Document d = Parse(BuildJson(SampleInput()));
   std::set<std::string> urls, queries;
+  int patients = 0;
   for (const fhir::Node* e : d.root.Children("entry")) {
     std::string url(e->ChildValue("fullUrl"));
     EXPECT_THAT(url, StartsWith("urn:uuid:"));
@@ -239,9 +244,20 @@ TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
     urls.insert(url);
     const fhir::Node* req = e->Child("request");
     ASSERT_NE(req, nullptr);
-    EXPECT_EQ(req->ChildValue("method"), "POST");
-    EXPECT_EQ(req->ChildValue("url"), e->Child("resource")->resource_type());
-    std::string q(req->ChildValue("ifNoneExist"));
+    const std::string type(e->Child("resource")->resource_type());
+    std::string q;
+    if (type == "Patient") {
+      ++patients;
+      EXPECT_EQ(req->ChildValue("method"), "POST");
+      EXPECT_EQ(req->ChildValue("url"), "Patient");
+      q = std::string(req->ChildValue("ifNoneExist"));
+    } else {
+      EXPECT_EQ(req->ChildValue("method"), "PUT") << type;
+      EXPECT_EQ(req->Child("ifNoneExist"), nullptr) << type;
+      std::string target(req->ChildValue("url"));
+      EXPECT_THAT(target, StartsWith(type + "?"));
+      q = target.substr(target.find('?') + 1);
+    }
     EXPECT_THAT(q, StartsWith("identifier="));
     queries.insert(q);
     // The query names the resource's own identifier.
@@ -249,6 +265,7 @@ TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
     ASSERT_NE(id, nullptr);
     EXPECT_THAT(q, HasSubstr(std::string(id->ChildValue("system")) + "|"));
   }
+  EXPECT_EQ(patients, 1);
   EXPECT_EQ(urls.size(), 11u);
   EXPECT_EQ(queries.size(), 11u);
   EXPECT_TRUE(queries.count("identifier=urn:oid:1.2.3.4|MRN-778"));

@@ -32,13 +32,15 @@ class ConvertTest : public ::testing::Test {
     delete packages_;
   }
 
-  // Converts and collects each entry's request URL (resource type).
+  // Converts and collects each entry's resource type (the request URL up to
+  // a conditional update's "?").
   Result<ConvertReport> Run(const std::string& data,
                             const ConvertOptions& options) {
     urls_.clear();
     return ConvertBytes(data, options, *schema_, [this](fhir::Node entry) {
       const fhir::Node* request = entry.Child("request");
-      urls_.push_back(request ? std::string(request->ChildValue("url")) : "");
+      std::string url(request ? request->ChildValue("url") : "");
+      urls_.push_back(url.substr(0, url.find('?')));
       return Status::Ok();
     });
   }
