@@ -14,6 +14,7 @@
 #include "fhir/package.h"
 #include "fhir/schema.h"
 #include "testing/json_equal.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::mappers {
@@ -126,19 +127,8 @@ GenomicReportInput SampleInput() {
   return in;
 }
 
-class ReportBuilderTest : public ::testing::Test {
+class ReportBuilderTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
   static std::string BuildJson(const GenomicReportInput& in,
                                const BuildOptions& options = {}) {
     Result<fhir::Node> b = BuildReportBundle(in, options, *schema_);
@@ -154,12 +144,7 @@ class ReportBuilderTest : public ::testing::Test {
     EXPECT_TRUE(d.ok()) << d.error().message();
     return d.ok() ? std::move(d).value() : fhir::Document{};
   }
-
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* ReportBuilderTest::packages_ = nullptr;
-fhir::Schema* ReportBuilderTest::schema_ = nullptr;
 
 // --- Navigation helpers over the parsed tree.
 

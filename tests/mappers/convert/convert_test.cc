@@ -10,6 +10,7 @@
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::mappers {
@@ -19,19 +20,8 @@ using genogate::testing::DataDir;
 using genogate::testing::ReadTestFile;
 using genogate::testing::SourceDir;
 
-class ConvertTest : public ::testing::Test {
+class ConvertTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
   // Converts and collects each entry's resource type (the request URL up to
   // a conditional update's "?").
   Result<ConvertReport> Run(const std::string& data,
@@ -61,11 +51,7 @@ class ConvertTest : public ::testing::Test {
   }
 
   std::vector<std::string> urls_;
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* ConvertTest::packages_ = nullptr;
-fhir::Schema* ConvertTest::schema_ = nullptr;
 
 TEST(ConvertNames, FormatsRoundTrip) {
   for (InputFormat f :
