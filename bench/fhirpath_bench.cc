@@ -16,7 +16,6 @@
 // Prints evaluations per CPU second for each engine (CPU time, so that other
 // load on a shared machine does not skew the ratio; FHIRPath.js's includes
 // its garbage collector threads) and the ratio.
-#include <dirent.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -39,6 +38,7 @@
 #include "conformance/fhirpath/invariants.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
+#include "fhir/resource_files.h"
 #include "fhir/schema.h"
 
 namespace {
@@ -51,37 +51,11 @@ std::string SourceDir() {
   return p == std::string::npos ? "." : f.substr(0, p);
 }
 
-std::vector<std::string> JsonFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0 &&
-        n[0] != '.' && n != "package.json") {
-      out.push_back(n);
-    }
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Same sampling as differential_test.cc.
-uint64_t Fnv1a(std::string_view a, std::string_view b, std::string_view c) {
-  uint64_t h = 1469598103934665603ull;
-  for (std::string_view s : {a, b, c}) {
-    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-  }
-  return h;
 }
 
 struct Work {
@@ -131,32 +105,23 @@ int main(int argc, char** argv) {
   std::map<std::string, size_t> check_ids;
   std::vector<fhirpath::Expression> compiled;
   std::vector<std::string> texts;
-  std::set<std::pair<std::string, std::string>> pairs;
+  fhirpath::ConstraintSampler sampler(sample);  // as the differential test
   std::vector<std::unique_ptr<fhir::Document>> docs;
   std::vector<Work> work;
   std::string cases;  // the same work for FHIRPath.js
   size_t evaluations = 0;
-  for (const std::string& name : JsonFiles(examples)) {
+  for (const std::string& name : fhir::ListResourceFiles(examples, {".json"})) {
     auto doc = fhir::ParseJson(ReadFile(examples + "/" + name), &schema);
     if (!doc.ok() || !doc->root.is_resource()) continue;
     docs.push_back(std::make_unique<fhir::Document>(std::move(doc).value()));
     std::vector<fhirpath::ConstraintSite> found =
         fhirpath::ConstraintSites(docs.back()->root, constraints);
-    std::map<const fhir::Node*, const std::string*> where;
-    for (const auto& s : found)
-      if (s.node->is_resource()) where[s.node] = &s.location;
+    std::map<const fhir::Node*, const std::string*> where =
+        fhirpath::ResourceLocations(found);
     for (const auto& s : found) {
-      const std::string type = s.node->is_resource()
-                                   ? s.node->resource_type()
-                                   : std::string(s.node->type_name());
       Work w;
       std::vector<size_t> ids;
-      for (const fhirpath::Invariant* inv : s.invariants) {
-        bool fresh = pairs.emplace(inv->key, type).second;
-        if (!fresh && sample > 1 &&
-            Fnv1a(name, s.location, inv->key) % sample != 0) {
-          continue;
-        }
+      for (const fhirpath::Invariant* inv : sampler.Pick(name, s)) {
         auto [it, added] = check_ids.emplace(inv->expression, compiled.size());
         if (added) {
           auto e = fhirpath::Compile(inv->expression);

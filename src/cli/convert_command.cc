@@ -231,8 +231,11 @@ class BundleSink : public mappers::JsonEntrySink {
   Status BeginEntry(const EntryHead& head) override {
     if (ndjson_) return Status::Ok();
     request_ = ",\"request\":{\"method\":" + JsonString(head.method) +
-               ",\"url\":" + JsonString(head.url) +
-               ",\"ifNoneExist\":" + JsonString(head.if_none_exist) + "}}";
+               ",\"url\":" + JsonString(head.url);
+    if (!head.if_none_exist.empty()) {
+      request_ += ",\"ifNoneExist\":" + JsonString(head.if_none_exist);
+    }
+    request_ += "}}";
     std::string start = first_entry_ ? "\n" : ",\n";
     first_entry_ = false;
     start += "{\"fullUrl\":" + JsonString(head.full_url) + ",\"resource\":";

@@ -1,6 +1,5 @@
 #include "fhir/package.h"
 
-#include <dirent.h>
 #include <libxml/xmlreader.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -13,6 +12,7 @@
 #include "base/file.h"
 #include "default_packages.inc"
 #include "fhir/codec.h"
+#include "fhir/resource_files.h"
 #include "fhir/schema.h"
 
 namespace genogate::fhir {
@@ -58,22 +58,6 @@ int64_t Fingerprint(const std::string& dir,
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() > suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::vector<std::string> ListResourceFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.empty() || name[0] == '.') continue;
-    if (!EndsWith(name, ".json") && !EndsWith(name, ".xml")) continue;
-    if (name == "package.json") continue;
-    out.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 // Reads the interesting top-level fields of one FHIR XML resource: the
@@ -231,7 +215,8 @@ Status PackageSet::AddDirectory(const std::string& input_dir) {
 
   // Use the stored index when it matches the directory; else scan and store.
   const std::string index_path = dir + "/" + kIndexFile;
-  const std::vector<std::string> files = ListResourceFiles(dir);
+  const std::vector<std::string> files =
+      ListResourceFiles(dir, {".json", ".xml"});
   const int64_t fingerprint = Fingerprint(dir, files);
   std::vector<ResourceEntry> found;
   bool have_index = false;

@@ -16,6 +16,7 @@
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate {
@@ -29,19 +30,8 @@ struct CommandRun {
   std::string err;
 };
 
-class ConvertCommandTest : public ::testing::Test {
+class ConvertCommandTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "gg-convert-XXXXXX");
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
@@ -85,11 +75,7 @@ class ConvertCommandTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* ConvertCommandTest::packages_ = nullptr;
-fhir::Schema* ConvertCommandTest::schema_ = nullptr;
 
 TEST_F(ConvertCommandTest, VcfBecomesBundleOfVariantObservations) {
   CommandRun r = Convert(Vcf("snv_indel.vcf") + Ids() +

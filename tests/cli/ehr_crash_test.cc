@@ -47,8 +47,9 @@ std::string Env(const char* name) {
   return v == nullptr ? "" : v;
 }
 
-// One small transaction: a Patient and its DiagnosticReport, conditional
-// creates on their identifiers (as genogate's bundles are).
+// One small transaction, shaped as genogate's bundles are: the Patient a
+// conditional create, its DiagnosticReport a conditional update, both on
+// their identifiers.
 std::string Bundle(const std::string& system, int i) {
   std::string n = std::to_string(i);
   return R"({"resourceType":"Bundle","type":"transaction","entry":[
@@ -67,7 +68,7 @@ std::string Bundle(const std::string& system, int i) {
          std::string(12 - n.size(), '0') + n + R"("},
   "conclusion":"crash test report )" +
          n + R"("},
- "request":{"method":"POST","url":"DiagnosticReport","ifNoneExist":"identifier=)" +
+ "request":{"method":"PUT","url":"DiagnosticReport?identifier=)" +
          system + "|report-" + n + R"("}}]})";
 }
 

@@ -8,33 +8,21 @@
 #include <fstream>
 #include <string>
 
+#include "cli/cli_test_util.h"
 #include "testing/test_env.h"
 
 namespace genogate::cli {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using testing::CliRun;
 
-// Runs the genogate binary with `args` (a shell fragment); stderr goes to
-// `err_file` when given.
+// Runs the genogate binary with `args` (a shell fragment) over the test
+// package cache; stderr goes to `err_file` when given.
 CliRun Genogate(const std::string& args,
                 const std::string& err_file = "/dev/null") {
   setenv("GENOGATE_PACKAGE_CACHE", genogate::testing::PackageCache().c_str(),
          1);
-  std::string cmd = "\"" + genogate::testing::BinaryDir() + "/genogate\" " +
-                    args + " 2>\"" + err_file + "\"";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing::RunGenogate(args, "2>\"" + err_file + "\"");
 }
 
 std::string TempFile(const std::string& name, const std::string& content) {
@@ -51,24 +39,24 @@ constexpr char kPatient[] =
 TEST(FhirPathCommand, PrintsTheResultAsJson) {
   std::string in = TempFile("patient.json", kPatient);
   CliRun r = Genogate("fhirpath 'name.given' --input \"" + in + "\"");
-  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "[\"Peter\",\"James\"]\n");
   r = Genogate("fhirpath \"birthDate < @2000-01-01 and active\" --input \"" +
                in + "\"");
-  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "[true]\n");
   r = Genogate("fhirpath 'name[0]' --input \"" + in + "\"");
   EXPECT_EQ(r.out,
             "[{\"family\":\"Chalmers\",\"given\":[\"Peter\",\"James\"]}]\n");
   r = Genogate("fhirpath '1 + 1'");
-  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "[2]\n");
 }
 
 TEST(FhirPathCommand, SyntaxErrorExitsOne) {
   std::string err = ::testing::TempDir() + "/fhirpath_err.txt";
   CliRun r = Genogate("fhirpath 'name.where('", err);
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   std::ifstream e(err);
   std::string msg((std::istreambuf_iterator<char>(e)),
@@ -84,7 +72,7 @@ TEST(FhirPathCommand, ExpressionsFileGivesOneLineEach) {
       TempFile("exprs.txt", "name.family\n\nname.given.single()\nfoo(\n");
   CliRun r = Genogate("fhirpath --expressions \"" + exprs + "\" --input \"" +
                       in + "\"");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out,
             "{\"result\":[\"Chalmers\"]}\n"
             "{\"error\":\"FHIRPath evaluation error at column 12: single() "
@@ -94,7 +82,7 @@ TEST(FhirPathCommand, ExpressionsFileGivesOneLineEach) {
   std::string json = TempFile("exprs.json", R"j(["id", "active.not()"])j");
   r = Genogate("fhirpath --expressions \"" + json + "\" --input \"" + in +
                "\"");
-  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "{\"result\":[\"p1\"]}\n{\"result\":[false]}\n");
 }
 
@@ -103,7 +91,7 @@ TEST(FhirPathCommand, TraceGoesToStandardError) {
   std::string err = ::testing::TempDir() + "/fhirpath_trace.txt";
   CliRun r = Genogate(
       "fhirpath \"name.given.trace('g').count()\" --input \"" + in + "\"", err);
-  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "[2]\n");
   std::ifstream e(err);
   std::string msg((std::istreambuf_iterator<char>(e)),
@@ -112,8 +100,9 @@ TEST(FhirPathCommand, TraceGoesToStandardError) {
 }
 
 TEST(FhirPathCommand, UsageErrorExitsTwo) {
-  EXPECT_EQ(Genogate("fhirpath").code, 2);
-  EXPECT_EQ(Genogate("fhirpath 'id' --input /nonexistent/file.json").code, 2);
+  EXPECT_EQ(Genogate("fhirpath").exit_code, 2);
+  EXPECT_EQ(Genogate("fhirpath 'id' --input /nonexistent/file.json").exit_code,
+            2);
 }
 
 }  // namespace

@@ -11,34 +11,15 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "cli/cli_test_util.h"
 #include "gateway/http/test_peers.h"
 #include "testing/test_env.h"
 
 namespace genogate::cli {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs genogate with `args` (a shell-quoted string); stdout captured,
-// stderr appended to stdout.
-CliRun Genogate(const std::string& args) {
-  std::string cmd =
-      "'" + genogate::testing::BinaryDir() + "/genogate' " + args + " 2>&1";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    r.out.append(buf.data(), n);
-  }
-  int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::CliRun;
+using testing::RunGenogate;
 
 std::string Example() {
   return genogate::testing::GenomicsPackageDir() +
@@ -58,7 +39,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, PushToFileOutbox) {
-  CliRun r = Genogate("push '" + Example() + "' --to 'file://" + dir_ + "'");
+  CliRun r = RunGenogate("push '" + Example() + "' --to 'file://" + dir_ + "'");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("file:Bundle-bundle-oncology-report-example.json"),
             std::string::npos)
@@ -73,19 +54,19 @@ TEST_F(CliTest, PushToStoppedServerExits2) {
   std::string where =
       "127.0.0.1:" + std::to_string(gateway::testing::FreePort());
   CliRun r =
-      Genogate("push '" + Example() + "' --to http://" + where + "/fhir");
+      RunGenogate("push '" + Example() + "' --to http://" + where + "/fhir");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find(where), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, UsageErrors) {
-  EXPECT_EQ(Genogate("push '" + Example() + "'").exit_code, 2);
-  EXPECT_EQ(Genogate("push '" + Example() + "' --endpoint x").exit_code, 2);
+  EXPECT_EQ(RunGenogate("push '" + Example() + "'").exit_code, 2);
+  EXPECT_EQ(RunGenogate("push '" + Example() + "' --endpoint x").exit_code, 2);
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/gg.yaml",
                               "endpoints:\n  - name: a\n    uri: x\n")
                   .ok());
-  CliRun r = Genogate("push '" + Example() + "' --endpoint a --config '" +
-                      dir_ + "/gg.yaml'");
+  CliRun r = RunGenogate("push '" + Example() + "' --endpoint a --config '" +
+                         dir_ + "/gg.yaml'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("gg.yaml:3: endpoint 'a'.uri: unknown key"),
             std::string::npos)
@@ -111,16 +92,17 @@ TEST_F(EhrCliTest, EhrPushByConfigThenPull) {
                               "endpoints:\n  - name: hapi\n    url: " + url_ +
                                   "\n    timeout_ms: 120000\n")
                   .ok());
-  CliRun push = Genogate("push '" + Example() + "' --endpoint hapi --config '" +
-                         dir_ + "/gg.yaml'");
+  CliRun push =
+      RunGenogate("push '" + Example() + "' --endpoint hapi --config '" + dir_ +
+                  "/gg.yaml'");
   ASSERT_EQ(push.exit_code, 0) << push.out;
   size_t at = push.out.find("DiagnosticReport/");
   ASSERT_NE(at, std::string::npos) << push.out;
   std::string report = push.out.substr(at, push.out.find('\n', at) - at);
   std::string id = report.substr(report.find('/') + 1);
-  CliRun pull = Genogate("pull hapi --config '" + dir_ + "/gg.yaml' " +
-                         "'DiagnosticReport?_id=" + id + "' -o '" + dir_ +
-                         "/out.ndjson'");
+  CliRun pull = RunGenogate("pull hapi --config '" + dir_ + "/gg.yaml' " +
+                            "'DiagnosticReport?_id=" + id + "' -o '" + dir_ +
+                            "/out.ndjson'");
   ASSERT_EQ(pull.exit_code, 0) << pull.out;
   Result<std::string> nd = ReadFile(dir_ + "/out.ndjson");
   ASSERT_TRUE(nd.ok());
@@ -128,7 +110,7 @@ TEST_F(EhrCliTest, EhrPushByConfigThenPull) {
   EXPECT_NE(nd->find("\"id\":\"" + id + "\""), std::string::npos);
   // --from and stdout.
   CliRun pull2 =
-      Genogate("pull --from " + url_ + " 'DiagnosticReport?_id=" + id + "'");
+      RunGenogate("pull --from " + url_ + " 'DiagnosticReport?_id=" + id + "'");
   ASSERT_EQ(pull2.exit_code, 0) << pull2.out;
   EXPECT_NE(pull2.out.find("\"resourceType\":\"DiagnosticReport\""),
             std::string::npos);
@@ -140,7 +122,7 @@ TEST_F(EhrCliTest, EhrRejectedBundleExits1WithOperationOutcome) {
   ASSERT_NE(at, std::string::npos);
   bad.replace(at, 16, "\"status\":\"finished\"");
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/bad.json", bad).ok());
-  CliRun r = Genogate("push '" + dir_ + "/bad.json' --to " + url_);
+  CliRun r = RunGenogate("push '" + dir_ + "/bad.json' --to " + url_);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("HTTP 400"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("OperationOutcome from the server:"), std::string::npos);

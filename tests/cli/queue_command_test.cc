@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "cli/cli_test_util.h"
 #include "gateway/queue/queue_test_util.h"
 #include "testing/redis_server.h"
 #include "testing/test_env.h"
@@ -22,19 +23,8 @@ extern char** environ;
 namespace genogate::cli {
 namespace {
 
-std::pair<int, std::string> Sh(const std::string& args) {
-  std::string cmd =
-      "'" + genogate::testing::BinaryDir() + "/genogate' " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while (p != nullptr && (n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    out.append(buf.data(), n);
-  }
-  int status = p == nullptr ? -1 : ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::CliRun;
+using testing::RunGenogate;
 
 TEST(QueueCommandTest, StatsDeadReplayDiscard) {
   auto redis = genogate::testing::RedisServer::Start();
@@ -65,25 +55,25 @@ TEST(QueueCommandTest, StatsDeadReplayDiscard) {
   ::chmod(keys.c_str(), 0600);
   std::string common =
       " --redis " + redis->url() + " --key-file '" + keys + "' --prefix cli: ";
-  auto [rc, out] = Sh("queue" + common + "stats");
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("ehr\t1\t0\t0\t2"), std::string::npos) << out;
-  std::tie(rc, out) = Sh("queue" + common + "dead ehr");
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("ehr/a\t"), std::string::npos) << out;
-  EXPECT_NE(out.find("rejected: HTTP 400"), std::string::npos) << out;
-  std::tie(rc, out) = Sh("queue" + common + "replay ehr/a");
-  EXPECT_EQ(rc, 0) << out;
-  std::tie(rc, out) = Sh("queue" + common + "discard ehr/b");
-  EXPECT_EQ(rc, 0) << out;
+  CliRun r = RunGenogate("queue" + common + "stats");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("ehr\t1\t0\t0\t2"), std::string::npos) << r.out;
+  r = RunGenogate("queue" + common + "dead ehr");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("ehr/a\t"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected: HTTP 400"), std::string::npos) << r.out;
+  r = RunGenogate("queue" + common + "replay ehr/a");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  r = RunGenogate("queue" + common + "discard ehr/b");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(queue->GetStatus("ehr", "a")->state, gateway::JobState::kQueued);
   EXPECT_EQ(queue->GetStatus("ehr", "b")->state, gateway::JobState::kDiscarded);
-  std::tie(rc, out) = Sh("queue" + common + "replay ehr/zzz");
-  EXPECT_EQ(rc, 2) << out;
+  r = RunGenogate("queue" + common + "replay ehr/zzz");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
   // A key file readable by others is refused.
   ::chmod(keys.c_str(), 0644);
-  std::tie(rc, out) = Sh("queue" + common + "stats");
-  EXPECT_EQ(rc, 2) << out;
+  r = RunGenogate("queue" + common + "stats");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
 }
 
 TEST(QueueCommandTest, WorkDeliversUntilSigterm) {
@@ -152,9 +142,9 @@ TEST(QueueCommandTest, WorkDeliversUntilSigterm) {
   EXPECT_NE(out.find("delivering to out (1 worker)"), std::string::npos) << out;
   EXPECT_NE(out.find("out\t3\t0\t0\tclosed"), std::string::npos) << out;
   // An unknown endpoint name is a usage error.
-  auto [rc, err] = Sh("queue --redis " + redis->url() + " --key-file '" + keys +
-                      "' work --endpoint nowhere");
-  EXPECT_EQ(rc, 2) << err;
+  CliRun r = RunGenogate("queue --redis " + redis->url() + " --key-file '" +
+                         keys + "' work --endpoint nowhere");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
 }
 
 }  // namespace

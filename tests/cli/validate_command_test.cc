@@ -17,30 +17,20 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_test_util.h"
 #include "testing/test_env.h"
 
 namespace genogate::cli {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using testing::CliRun;
 
+// Runs the genogate binary with `args` (a shell fragment) over the test
+// package cache; stderr is dropped.
 CliRun Genogate(const std::string& args) {
   setenv("GENOGATE_PACKAGE_CACHE", genogate::testing::PackageCache().c_str(),
          1);
-  std::string cmd = "\"" + genogate::testing::BinaryDir() + "/genogate\" " +
-                    args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing::RunGenogate(args, "2>/dev/null");
 }
 
 constexpr char kNational[] =
@@ -157,13 +147,13 @@ void ExpectErrors(const CliRun& r,
   std::sort(have.begin(), have.end());
   std::sort(want.begin(), want.end());
   EXPECT_EQ(have, want) << Describe(got);
-  EXPECT_EQ(r.code, want.empty() ? 0 : 1);
+  EXPECT_EQ(r.exit_code, want.empty() ? 0 : 1);
 }
 
 TEST(ValidateCommand, OneFilePrintsItsOperationOutcome) {
   std::string f = EgfrFile("egfr.json", NoEdit);
   CliRun r = Genogate("validate \"" + f + "\"");
-  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   rapidjson::Document d;
   d.Parse(r.out.c_str());
   ASSERT_FALSE(d.HasParseError());
@@ -182,7 +172,7 @@ TEST(ValidateCommand, SeveralFilesPrintOneNdjsonLineEach) {
     d.RemoveMember("status");
   });
   CliRun r = Genogate("validate \"" + good + "\" \"" + bad + "\"");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   std::istringstream lines(r.out);
   std::string line;
   std::vector<std::string> files;
@@ -202,10 +192,11 @@ TEST(ValidateCommand, SeveralFilesPrintOneNdjsonLineEach) {
 }
 
 TEST(ValidateCommand, CannotRunExitsTwo) {
-  EXPECT_EQ(Genogate("validate /nonexistent/file.json").code, 2);
+  EXPECT_EQ(Genogate("validate /nonexistent/file.json").exit_code, 2);
   std::string f = EgfrFile("egfr-2.json", NoEdit);
-  EXPECT_EQ(Genogate("validate \"" + f + "\" --package /nonexistent/dir").code,
-            2);
+  EXPECT_EQ(
+      Genogate("validate \"" + f + "\" --package /nonexistent/dir").exit_code,
+      2);
 }
 
 // --package DIR with profiles that have only a differential: the snapshots

@@ -12,6 +12,7 @@
 #include "fhir/package.h"
 #include "fhir/schema.h"
 #include "testing/json_equal.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::fhir {
@@ -19,30 +20,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class CodecTest : public ::testing::Test {
+class CodecTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
   static Document MustParseJson(const std::string& text) {
     Result<Document> d = ParseJson(text, schema_);
     EXPECT_TRUE(d.ok()) << d.error().message();
     return d.ok() ? std::move(d).value() : Document{};
   }
   static std::string IssueText(const Document& d) { return d.issues.ToText(); }
-
-  static PackageSet* packages_;
-  static Schema* schema_;
 };
-PackageSet* CodecTest::packages_ = nullptr;
-Schema* CodecTest::schema_ = nullptr;
 
 TEST_F(CodecTest, TypesChoiceElementsAndKeepsDecimalText) {
   Document d = MustParseJson(R"({"resourceType":"Observation","status":"final",

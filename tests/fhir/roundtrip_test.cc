@@ -1,7 +1,6 @@
 // Every resource of HL7's R4 examples package round-trips
 // JSON -> XML -> JSON to a document equal to the original (decimals by
 // their text), and parses with no structure issue.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,50 +10,20 @@
 
 #include "fhir/codec.h"
 #include "fhir/package.h"
+#include "fhir/resource_files.h"
 #include "fhir/schema.h"
 #include "testing/json_equal.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::fhir {
 namespace {
 
-std::vector<std::string> JsonFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0 &&
-        n[0] != '.' && n != "package.json") {
-      out.push_back(n);
-    }
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-class RoundTripTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto set = PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-  static PackageSet* packages_;
-  static Schema* schema_;
-};
-PackageSet* RoundTripTest::packages_ = nullptr;
-Schema* RoundTripTest::schema_ = nullptr;
+class RoundTripTest : public genogate::testing::SchemaTest {};
 
 void CheckDirectory(const std::string& dir, const Schema& schema,
                     size_t min_files) {
-  std::vector<std::string> files = JsonFiles(dir);
+  std::vector<std::string> files = ListResourceFiles(dir, {".json"});
   ASSERT_GE(files.size(), min_files) << dir;
   size_t passed = 0;
   std::vector<std::string> failures;

@@ -208,6 +208,19 @@ class Evaluator {
     out->push_back(Item::Boolean(b));
   }
 
+  // The tail of toX() / convertsToX(): convertsToX() pushes whether the
+  // conversion gave a value, toX() the value made by `make` (nothing when
+  // there is none).
+  template <typename T, typename Make>
+  static void PushConversion(Collection* out, bool converts,
+                             std::optional<T>& value, Make make) {
+    if (converts) {
+      PushBool(out, value.has_value());
+    } else if (value) {
+      out->push_back(make(std::move(*value)));
+    }
+  }
+
   static bool Contains(const Collection& c, const Item& it) {
     for (const Item& x : c) {
       auto e = ItemsEqual(x, it);
@@ -1366,10 +1379,7 @@ class Evaluator {
               break;
           }
         }
-        if (fn == Fn::kConvertsToBoolean)
-          PushBool(out, b.has_value());
-        else if (b)
-          PushBool(out, *b);
+        PushConversion(out, fn == Fn::kConvertsToBoolean, b, Item::Boolean);
         return true;
       }
       case Fn::kToInteger:
@@ -1386,10 +1396,7 @@ class Evaluator {
             }
           }
         }
-        if (fn == Fn::kConvertsToInteger)
-          PushBool(out, r.has_value());
-        else if (r)
-          out->push_back(Item::Integer(*r));
+        PushConversion(out, fn == Fn::kConvertsToInteger, r, Item::Integer);
         return true;
       }
       case Fn::kToDecimal:
@@ -1406,19 +1413,13 @@ class Evaluator {
               r = Decimal::Parse(v->string());
           }
         }
-        if (fn == Fn::kConvertsToDecimal)
-          PushBool(out, r.has_value());
-        else if (r)
-          out->push_back(Item::Dec(*r));
+        PushConversion(out, fn == Fn::kConvertsToDecimal, r, Item::Dec);
         return true;
       }
       case Fn::kToString:
       case Fn::kConvertsToString: {
         std::optional<std::string> s = v ? ItemToString(*v) : std::nullopt;
-        if (fn == Fn::kConvertsToString)
-          PushBool(out, s.has_value());
-        else if (s)
-          out->push_back(Item::String(std::move(*s)));
+        PushConversion(out, fn == Fn::kConvertsToString, s, Item::String);
         return true;
       }
       case Fn::kToDate:
@@ -1457,10 +1458,7 @@ class Evaluator {
         bool converts = fn == Fn::kConvertsToDate ||
                         fn == Fn::kConvertsToDateTime ||
                         fn == Fn::kConvertsToTime;
-        if (converts)
-          PushBool(out, r.has_value());
-        else if (r)
-          out->push_back(Item::Temporal(*r));
+        PushConversion(out, converts, r, Item::Temporal);
         return true;
       }
       case Fn::kToQuantity:
@@ -1495,10 +1493,7 @@ class Evaluator {
           if (!us) return true;
           q = q->ConvertTo(*us);
         }
-        if (fn == Fn::kConvertsToQuantity)
-          PushBool(out, q.has_value());
-        else if (q)
-          out->push_back(Item::Qty(*q));
+        PushConversion(out, fn == Fn::kConvertsToQuantity, q, Item::Qty);
         return true;
       }
       default:

@@ -145,4 +145,46 @@ std::vector<ConstraintSite> ConstraintSites(
   return out;
 }
 
+std::string SiteType(const ConstraintSite& site) {
+  return site.node->is_resource() ? site.node->resource_type()
+                                  : std::string(site.node->type_name());
+}
+
+std::map<const fhir::Node*, const std::string*> ResourceLocations(
+    const std::vector<ConstraintSite>& sites) {
+  std::map<const fhir::Node*, const std::string*> out;
+  for (const ConstraintSite& s : sites) {
+    if (s.node->is_resource()) out[s.node] = &s.location;
+  }
+  return out;
+}
+
+namespace {
+
+uint64_t Fnv1a(std::string_view a, std::string_view b, std::string_view c) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view s : {a, b, c}) {
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<const Invariant*> ConstraintSampler::Pick(
+    std::string_view file, const ConstraintSite& site) {
+  const std::string type = SiteType(site);
+  std::vector<const Invariant*> out;
+  for (const Invariant* inv : site.invariants) {
+    const bool fresh = pairs_.emplace(inv->key, type).second;
+    if (!fresh && every_ > 1 &&
+        Fnv1a(file, site.location, inv->key) % every_ != 0) {
+      continue;
+    }
+    out.push_back(inv);
+  }
+  return out;
+}
+
 }  // namespace genogate::fhirpath

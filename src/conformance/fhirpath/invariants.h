@@ -9,9 +9,12 @@
 #ifndef GENOGATE_CONFORMANCE_FHIRPATH_INVARIANTS_H_
 #define GENOGATE_CONFORMANCE_FHIRPATH_INVARIANTS_H_
 
+#include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fhir/element.h"
@@ -79,6 +82,41 @@ struct ConstraintSite {
 // where at least one constraint applies, in document order.
 std::vector<ConstraintSite> ConstraintSites(const fhir::Node& root,
                                             const BaseConstraints& constraints);
+
+// The FHIR type of a site's node: the resource type of a resource, else the
+// node's type name ("Quantity", "Observation.referenceRange").
+std::string SiteType(const ConstraintSite& site);
+
+// Where each resource node of `sites` stands (its ConstraintSite::location),
+// for naming a site's %resource and %rootResource. The pointers point into
+// `sites`.
+std::map<const fhir::Node*, const std::string*> ResourceLocations(
+    const std::vector<ConstraintSite>& sites);
+
+// Picks the (constraint, context node) pairs of a corpus to evaluate, so that
+// a run over the R4 examples (the FHIRPath differential test and benchmark)
+// stays within minutes on two cores: every pair whose (constraint key, node
+// type) has not been seen yet, and of the others one in `every` (1: all),
+// chosen by an FNV-1a hash of the file name, node location and key. The same
+// files in the same order give the same choice.
+//
+// Thread-safety: not thread-safe (it remembers the pairs seen).
+class ConstraintSampler {
+ public:
+  explicit ConstraintSampler(uint64_t every) : every_(every) {}
+
+  // The invariants of `site` (a node of the resource in `file`) to
+  // evaluate, in the site's order; possibly none.
+  std::vector<const Invariant*> Pick(std::string_view file,
+                                     const ConstraintSite& site);
+
+  // Distinct (constraint key, node type) pairs seen so far.
+  size_t pairs() const { return pairs_.size(); }
+
+ private:
+  uint64_t every_;
+  std::set<std::pair<std::string, std::string>> pairs_;
+};
 
 }  // namespace genogate::fhirpath
 

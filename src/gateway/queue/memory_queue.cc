@@ -70,6 +70,21 @@ struct MemoryQueue::State {
     return it->second;
   }
 
+  // The record a dead-letter id names, if it is dead-lettered. Errors: the
+  // id parser's for a malformed id; kNotFound when there is no such dead
+  // letter.
+  Result<Record*> FindDead(std::string_view id) {
+    std::string endpoint, job_id;
+    if (Status s = ParseDeadLetterId(id, &endpoint, &job_id); !s.ok()) {
+      return s.error();
+    }
+    auto it = jobs.find({endpoint, job_id});
+    if (it == jobs.end() || it->second.state != JobState::kDeadLettered) {
+      return Error(ErrorCode::kNotFound, "no dead letter " + std::string(id));
+    }
+    return &it->second;
+  }
+
   std::string Append(std::string_view endpoint, const std::string& job_id) {
     uint64_t seq = next_seq++;
     Ep(endpoint).ready.emplace(seq, job_id);
@@ -394,52 +409,38 @@ Result<std::vector<gateway::DeadLetter>> MemoryQueue::ListDead(
 }
 
 Result<gateway::DeadLetter> MemoryQueue::GetDead(std::string_view id) {
-  std::string endpoint, job_id;
-  if (Status s = ParseDeadLetterId(id, &endpoint, &job_id); !s.ok()) {
-    return s.error();
-  }
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = state_->jobs.find({endpoint, job_id});
-  if (it == state_->jobs.end() || it->second.state != JobState::kDeadLettered) {
-    return Error(ErrorCode::kNotFound, "no dead letter " + std::string(id));
-  }
-  return ToDeadLetter(it->second, true);
+  Result<Record*> r = state_->FindDead(id);
+  if (!r.ok()) return r.error();
+  return ToDeadLetter(**r, true);
 }
 
 Status MemoryQueue::Replay(std::string_view id) {
-  std::string endpoint, job_id;
-  if (Status s = ParseDeadLetterId(id, &endpoint, &job_id); !s.ok()) return s;
   Timestamp now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
   State& st = *state_;
-  auto it = st.jobs.find({endpoint, job_id});
-  if (it == st.jobs.end() || it->second.state != JobState::kDeadLettered) {
-    return Error(ErrorCode::kNotFound, "no dead letter " + std::string(id));
-  }
-  Record& r = it->second;
-  st.Ep(endpoint).dead.erase(job_id);
+  Result<Record*> found = st.FindDead(id);
+  if (!found.ok()) return found.error();
+  Record& r = **found;
+  st.Ep(r.job.endpoint).dead.erase(r.job.id);
   r.state = JobState::kQueued;
   r.job.attempts = 0;
   r.outcome.clear();
   r.reason = "replayed";
   r.next = Timestamp{};
   r.updated = now;
-  r.msg = st.Append(endpoint, job_id);
+  r.msg = st.Append(r.job.endpoint, r.job.id);
   return Status::Ok();
 }
 
 Status MemoryQueue::Discard(std::string_view id) {
-  std::string endpoint, job_id;
-  if (Status s = ParseDeadLetterId(id, &endpoint, &job_id); !s.ok()) return s;
   Timestamp now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
   State& st = *state_;
-  auto it = st.jobs.find({endpoint, job_id});
-  if (it == st.jobs.end() || it->second.state != JobState::kDeadLettered) {
-    return Error(ErrorCode::kNotFound, "no dead letter " + std::string(id));
-  }
-  Record& r = it->second;
-  st.Ep(endpoint).dead.erase(job_id);
+  Result<Record*> found = st.FindDead(id);
+  if (!found.ok()) return found.error();
+  Record& r = **found;
+  st.Ep(r.job.endpoint).dead.erase(r.job.id);
   r.state = JobState::kDiscarded;
   r.job.payload.clear();
   r.outcome.clear();

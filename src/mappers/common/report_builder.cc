@@ -787,12 +787,31 @@ class ReportStreamBuilder::Impl {
     Str(id.value);
     json_buf_.push_back('}');
   }
+  // The entry's request: a conditional create for the Patient (the EHR owns
+  // the patient record), a conditional update for everything else, so an
+  // amended report replaces what an earlier version wrote.
+  struct Request {
+    std::string_view method;
+    std::string url;
+    std::string if_none_exist;
+  };
+  static Request RequestFor(std::string_view type, const IdentifierValue& id) {
+    if (type == "Patient") {
+      return {"POST", std::string(type), IdentifierQuery(id)};
+    }
+    return {"PUT", std::string(type) + "?" + IdentifierQuery(id), ""};
+  }
+  Status BeginJsonEntry(std::string_view type, const std::string& full_url,
+                        const IdentifierValue& id) {
+    const Request r = RequestFor(type, id);
+    return json_->BeginEntry({full_url, r.method, r.url, r.if_none_exist});
+  }
+
   // Hands json_buf_ (one whole resource) to the JSON sink.
   void JsonEmit(std::string_view type, const std::string& full_url,
                 const IdentifierValue& id) {
     if (!sink_status_.ok()) return;
-    std::string query = IdentifierQuery(id);
-    sink_status_ = json_->BeginEntry({full_url, "POST", type, query});
+    sink_status_ = BeginJsonEntry(type, full_url, id);
     if (sink_status_.ok()) sink_status_ = json_->ResourceText(json_buf_);
     if (sink_status_.ok()) sink_status_ = json_->EndEntry();
   }
@@ -805,9 +824,12 @@ class ReportStreamBuilder::Impl {
     std::string type = e.resource.resource_type();
     tree_.AddResource(entry, "resource", std::move(e.resource));
     Node& req = tree_.Add(entry, "request");
-    tree_.Prim(req, "method", "POST");
-    tree_.Prim(req, "url", type);
-    tree_.Prim(req, "ifNoneExist", IdentifierQuery(e.identifier));
+    const Request r = RequestFor(type, e.identifier);
+    tree_.Prim(req, "method", std::string(r.method));
+    tree_.Prim(req, "url", r.url);
+    if (!r.if_none_exist.empty()) {
+      tree_.Prim(req, "ifNoneExist", r.if_none_exist);
+    }
     Node out = std::move(scratch_.mutable_children().back());
     scratch_.mutable_children().pop_back();
     if (tree_.failed() || !sink_status_.ok()) return;
@@ -1623,8 +1645,7 @@ void ReportStreamBuilder::Impl::JsonReport(Entry e) {
   }
   json_buf_.assign(*head);
   json_buf_.pop_back();  // the closing brace
-  const std::string query = IdentifierQuery(e.identifier);
-  sink_status_ = json_->BeginEntry({e.full_url, "POST", type, query});
+  sink_status_ = BeginJsonEntry(type, e.full_url, e.identifier);
   bool first = true;
   ForEachResultUrl([&](const std::string& url) {
     if (!sink_status_.ok()) return;

@@ -16,11 +16,20 @@
 //   - one SequencePhaseRelationship per PhaseRelation;
 //   - the genomic-report DiagnosticReport (identifier = the accession).
 //
-// Idempotence. Every entry is a conditional create (request.method POST,
-// request.ifNoneExist "identifier=<system>|<value>"). Identifiers are
-// deterministic: system "urn:genogate:lab:<lab-slug>", value derived from the
-// accession and, for a variant, "chrom:start:ref:alt"; so posting the same
-// submission twice creates nothing the second time. References to the
+// Idempotence and amendments. The Patient is a conditional create
+// (request.method POST, url "Patient", ifNoneExist
+// "identifier=<system>|<value>"): the EHR owns the patient record. Every
+// other entry is a conditional update (request.method PUT, url
+// "<Type>?identifier=<system>|<value>", no ifNoneExist), so a corrected or
+// amended report (or a newer version of the same accession) replaces the
+// DiagnosticReport and the Observations an earlier version wrote; an
+// Observation of a variant the amended report no longer has is left in the
+// EHR (no longer in the report's results). Keeping an older version from
+// overwriting a newer one is the delivery queue's job (report versions).
+// Identifiers are deterministic: system "urn:genogate:lab:<lab-slug>", value
+// derived from the accession and, for a variant, "chrom:start:ref:alt"; so
+// posting the same submission twice creates nothing the second time and
+// changes nothing. References to the
 // patient are conditional ("Patient?identifier=<system>|<value>"); other
 // references use the entries' fullUrl "urn:uuid:<name-based UUID>" (UUID
 // version 5 over the identifier), which a transaction resolves.
@@ -89,9 +98,11 @@ class JsonEntrySink {
  public:
   struct EntryHead {
     std::string_view full_url;
-    std::string_view method;         // "POST"
-    std::string_view url;            // the resource type
-    std::string_view if_none_exist;  // "identifier=<system>|<value>"
+    std::string_view method;  // "POST" (Patient) or "PUT"
+    // POST: the resource type; PUT: "<Type>?identifier=<system>|<value>".
+    std::string_view url;
+    // POST: "identifier=<system>|<value>"; PUT: empty (no ifNoneExist).
+    std::string_view if_none_exist;
   };
   virtual ~JsonEntrySink() = default;
   virtual Status BeginEntry(const EntryHead& head) = 0;

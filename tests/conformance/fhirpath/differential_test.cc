@@ -15,7 +15,6 @@
 // the differences listed in known_differences.json, each with the section
 // of the specification that says who is right. A listed difference that no
 // longer occurs also fails the test (the list stays exact).
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -34,6 +33,7 @@
 #include "conformance/fhirpath/invariants.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
+#include "fhir/resource_files.h"
 #include "fhir/schema.h"
 #include "testing/test_env.h"
 
@@ -42,49 +42,25 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-std::vector<std::string> JsonFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0 &&
-        n[0] != '.' && n != "package.json") {
-      out.push_back(n);
-    }
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string Str(const rapidjson::Value& o, const char* k) {
   auto it = o.FindMember(k);
   if (it == o.MemberEnd() || !it->value.IsString()) return "";
   return it->value.GetString();
 }
 
-// Deterministic sampling of the (constraint, context node) pairs, to keep
-// the run within a few minutes on two cores: every pair whose constraint and
-// node type (key, FHIR type) has not been seen yet is evaluated, and of the
-// others one in kSampleEvery, chosen by a hash of the file, node location
-// and key. GENOGATE_FHIRPATH_DIFF_SAMPLE=N overrides it (1 evaluates
-// everything: about four times the work).
+// Deterministic sampling of the (constraint, context node) pairs
+// (ConstraintSampler, as bench/fhirpath_bench.cc), to keep the run within a
+// few minutes on two cores: every pair whose constraint and node type (key,
+// FHIR type) has not been seen yet is evaluated, and of the others one in
+// kSampleEvery, chosen by a hash of the file, node location and key.
+// GENOGATE_FHIRPATH_DIFF_SAMPLE=N overrides it (1 evaluates everything:
+// about four times the work).
 constexpr uint64_t kSampleEvery = 4;
 
 uint64_t SampleEvery() {
   const char* v = std::getenv("GENOGATE_FHIRPATH_DIFF_SAMPLE");
   if (v == nullptr || *v == '\0') return kSampleEvery;
   return std::max<uint64_t>(1, std::strtoull(v, nullptr, 10));
-}
-
-uint64_t Fnv1a(std::string_view a, std::string_view b, std::string_view c) {
-  uint64_t h = 1469598103934665603ull;
-  for (std::string_view s : {a, b, c}) {
-    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-  }
-  return h;
 }
 
 TEST(FhirPathDifferential, R4ConstraintsOnR4ExamplesAgreeWithFhirPathJs) {
@@ -112,8 +88,8 @@ TEST(FhirPathDifferential, R4ConstraintsOnR4ExamplesAgreeWithFhirPathJs) {
   const uint64_t sample_every = SampleEvery();
   std::ofstream cases(work + "/cases.jsonl");
   size_t files = 0, sites = 0, evaluations = 0, compile_errors = 0;
-  std::set<std::pair<std::string, std::string>> pairs;  // (key, type)
-  for (const std::string& name : JsonFiles(dir)) {
+  ConstraintSampler sampler(sample_every);
+  for (const std::string& name : fhir::ListResourceFiles(dir, {".json"})) {
     std::string text = genogate::testing::ReadTestFile(dir + "/" + name);
     Result<fhir::Document> doc = fhir::ParseJson(text, &schema);
     ASSERT_TRUE(doc.ok()) << name << ": " << doc.error().message();
@@ -121,21 +97,12 @@ TEST(FhirPathDifferential, R4ConstraintsOnR4ExamplesAgreeWithFhirPathJs) {
     if (!root.is_resource()) continue;
     ++files;
     std::vector<ConstraintSite> found = ConstraintSites(root, constraints);
-    std::map<const fhir::Node*, const std::string*> where;
+    std::map<const fhir::Node*, const std::string*> where =
+        ResourceLocations(found);
     for (const ConstraintSite& s : found) {
-      if (s.node->is_resource()) where[s.node] = &s.location;
-    }
-    for (const ConstraintSite& s : found) {
-      const std::string type = s.node->is_resource()
-                                   ? s.node->resource_type()
-                                   : std::string(s.node->type_name());
+      const std::string type = SiteType(s);
       std::vector<size_t> ids;
-      for (const Invariant* inv : s.invariants) {
-        bool fresh = pairs.emplace(inv->key, type).second;
-        if (!fresh && sample_every > 1 &&
-            Fnv1a(name, s.location, inv->key) % sample_every != 0) {
-          continue;
-        }
+      for (const Invariant* inv : sampler.Pick(name, s)) {
         auto [it, added] = check_ids.emplace(inv, checks.size());
         if (added) {
           checks.push_back(inv);
@@ -234,7 +201,7 @@ TEST(FhirPathDifferential, R4ConstraintsOnR4ExamplesAgreeWithFhirPathJs) {
       "%zu genogate evaluations, %llu FHIRPath.js evaluations, %llu agree, "
       "%llu differ\n",
       static_cast<unsigned long long>(sample_every), files, sites,
-      checks.size(), constraints.size(), pairs.size(), evaluations,
+      checks.size(), constraints.size(), sampler.pairs(), evaluations,
       static_cast<unsigned long long>(js_evaluations),
       static_cast<unsigned long long>(agree),
       static_cast<unsigned long long>(differ));

@@ -12,6 +12,7 @@
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::fhirpath {
@@ -63,19 +64,8 @@ constexpr std::string_view kBundle = R"({
                   "performer": [{"reference": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"}]}}]
 })";
 
-class FhirPathEval : public ::testing::Test {
+class FhirPathEval : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
   // Evaluates `expr` on `json` (focus, %resource, %rootResource = root);
   // returns the result as JSON or "ERROR: <message>".
   std::string Eval(std::string_view expr, std::string_view json = kPatient,
@@ -101,12 +91,7 @@ class FhirPathEval : public ::testing::Test {
   bool IsError(std::string_view expr, std::string_view json = kPatient) {
     return Eval(expr, json).rfind("ERROR", 0) == 0;
   }
-
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* FhirPathEval::packages_ = nullptr;
-fhir::Schema* FhirPathEval::schema_ = nullptr;
 
 struct Case {
   const char* expr;

@@ -3,7 +3,6 @@
 // examples finds each rule's error at the right place.
 #include "conformance/validator/validator.h"
 
-#include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "conformance/terminology/terminology.h"
 #include "fhir/codec.h"
 #include "fhir/package.h"
+#include "fhir/resource_files.h"
 #include "fhir/schema.h"
 #include "testing/test_env.h"
 
@@ -29,21 +29,6 @@ namespace genogate::conformance {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::vector<std::string> JsonFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0 &&
-        n[0] != '.' && n != "package.json")
-      out.push_back(n);
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::string ValidatorTestText(const std::string& name) {
   return genogate::testing::ReadTestFile(
@@ -193,7 +178,7 @@ std::filesystem::path ValidatorTest::tmp_;
 
 TEST_F(ValidatorTest, EveryGenomicsIgExampleHasNoError) {
   const std::string dir = genogate::testing::GenomicsPackageDir() + "/example";
-  std::vector<std::string> files = JsonFiles(dir);
+  std::vector<std::string> files = fhir::ListResourceFiles(dir, {".json"});
   ASSERT_EQ(files.size(), 204u);
   std::string failures;
   size_t infos = 0;
@@ -275,7 +260,7 @@ const std::map<std::string, std::string>& R4Exceptions() {
 
 TEST_F(ValidatorTest, R4ExamplesHaveNoErrorExceptTheListedOnes) {
   const std::string dir = genogate::testing::R4ExamplesDir();
-  std::vector<std::string> files = JsonFiles(dir);
+  std::vector<std::string> files = fhir::ListResourceFiles(dir, {".json"});
   ASSERT_EQ(files.size(), 5306u);
   std::string unexpected;
   std::set<std::string> failed;
@@ -957,7 +942,7 @@ constexpr char kCsd1[] =
 TEST_F(ValidatorTest, NativeBdl7AndCsd1AgreeWithFhirpath) {
   std::vector<std::string> texts;
   const std::string dir = genogate::testing::R4ExamplesDir();
-  for (const std::string& f : JsonFiles(dir))
+  for (const std::string& f : fhir::ListResourceFiles(dir, {".json"}))
     if (f.rfind("bundle-", 0) == 0 || f.rfind("Bundle-", 0) == 0 ||
         f.rfind("codesystem-", 0) == 0 || f.rfind("CodeSystem-", 0) == 0)
       texts.push_back(genogate::testing::ReadTestFile(dir + "/" + f));
@@ -1027,7 +1012,7 @@ TEST_F(ValidatorTest, ConformsToAndHasProfile) {
 TEST_F(ValidatorTest, ConcurrentValidationsAgree) {
   std::vector<std::string> texts;
   const std::string dir = genogate::testing::GenomicsPackageDir() + "/example";
-  for (const std::string& f : JsonFiles(dir))
+  for (const std::string& f : fhir::ListResourceFiles(dir, {".json"}))
     texts.push_back(genogate::testing::ReadTestFile(dir + "/" + f));
   auto run = [&](std::vector<size_t>* counts) {
     for (const std::string& t : texts) counts->push_back(Check(t).size());

@@ -4,51 +4,28 @@
 // Idempotency-Key is accepted once.
 #include <gtest/gtest.h>
 
-#include "gateway/api/api_routes.h"
-#include "gateway/api/api_test_util.h"
-#include "gateway/queue/queue_test_util.h"
-#include "gateway/submission/submission_service.h"
-#include "gateway/submission/submission_test_util.h"
-#include "testing/redis_server.h"
+#include "gateway/api/redis_api_test_util.h"
 
 namespace genogate::gateway {
 namespace {
 
 using genogate::testing::RedisServer;
-using testing::MakeRedisQueue;
+using testing::RedisApi;
 using testing::SampleLabJson;
-using testing::SharedValidationEnv;
 using testing::TestApi;
-using testing::UniquePrefix;
 
 TEST(ApiRedisTest, RedisDownIs503AndAResendAfterwardsIsAcceptedOnce) {
+  ApiOptions options;
+  options.retry_after = std::chrono::seconds(7);
   // Redis is SIGKILLed right after an accepted submission: only
   // `appendfsync always` (the production default) promises it survives.
-  RedisServer::Options redis_options;
+  genogate::testing::RedisServer::Options redis_options;
   redis_options.appendfsync = "always";
-  auto redis = RedisServer::Start(redis_options);
-  ASSERT_NE(redis, nullptr);
-  FakeClock clock;
-  auto queue = MakeRedisQueue(*redis, QueueOptions{}, &clock);
-  ASSERT_NE(queue, nullptr);
-  auto store = RedisSubmissionStore::Open(*RedisOptions::FromUrl(redis->url()),
-                                          UniquePrefix());
-  ASSERT_TRUE(store.ok());
-  SubmissionServiceOptions so;
-  so.endpoints = {"ehr"};
-  auto service = DefaultSubmissionService::Create(
-      so, SharedValidationEnv().validator.get(), queue.get(), store->get(),
-      &clock);
-  ASSERT_TRUE(service.ok());
-  ApiServices services;
-  services.submissions = service->get();
-  services.validator = SharedValidationEnv().validator.get();
-  services.packages = SharedValidationEnv().packages.get();
-  services.queue = queue.get();
-  ApiOptions options;
-  options.started = "2026-11-29T12:00:00Z";
-  options.retry_after = std::chrono::seconds(7);
-  TestApi api(ApiRoutes(services, options));
+  std::unique_ptr<RedisApi> env = RedisApi::Start(options, redis_options);
+  ASSERT_NE(env, nullptr);
+  RedisServer* redis = env->redis.get();
+  RedisQueue* queue = env->queue.get();
+  const TestApi& api = *env->api;
   using Headers = std::vector<std::pair<std::string, std::string>>;
   const Headers lab = {{"Content-Type", "application/json"},
                        {"Idempotency-Key", "after-outage"}};

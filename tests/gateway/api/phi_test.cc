@@ -5,24 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "fhir/codec.h"
-#include "gateway/api/api_routes.h"
-#include "gateway/api/api_test_util.h"
-#include "gateway/queue/queue_test_util.h"
-#include "gateway/submission/submission_service.h"
-#include "gateway/submission/submission_test_util.h"
-#include "testing/redis_server.h"
+#include "gateway/api/redis_api_test_util.h"
 
 namespace genogate::gateway {
 namespace {
 
 using genogate::testing::RedisServer;
-using testing::MakeRedisQueue;
+using testing::RedisApi;
 using testing::SampleHl7;
 using testing::SampleLabJson;
 using testing::SampleVcf;
-using testing::SharedValidationEnv;
 using testing::TestApi;
-using testing::UniquePrefix;
 
 // Distinctive values that must never leave the payload.
 const std::vector<std::string>& Phi() {
@@ -84,28 +77,12 @@ std::string DumpRedis(const RedisServer& server) {
 }
 
 TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
-  auto redis = RedisServer::Start();
-  ASSERT_NE(redis, nullptr);
-  FakeClock clock;
-  auto queue = MakeRedisQueue(*redis, QueueOptions{}, &clock);
-  ASSERT_NE(queue, nullptr);
-  auto store = RedisSubmissionStore::Open(*RedisOptions::FromUrl(redis->url()),
-                                          UniquePrefix());
-  ASSERT_TRUE(store.ok());
-  SubmissionServiceOptions so;
-  so.endpoints = {"ehr"};
-  auto service = DefaultSubmissionService::Create(
-      so, SharedValidationEnv().validator.get(), queue.get(), store->get(),
-      &clock);
-  ASSERT_TRUE(service.ok());
-  ApiServices services;
-  services.submissions = service->get();
-  services.validator = SharedValidationEnv().validator.get();
-  services.packages = SharedValidationEnv().packages.get();
-  services.queue = queue.get();
-  ApiOptions options;
-  options.started = "2026-11-29T12:00:00Z";
-  TestApi api(ApiRoutes(services, options));
+  std::unique_ptr<RedisApi> env = RedisApi::Start();
+  ASSERT_NE(env, nullptr);
+  const RedisServer* redis = env->redis.get();
+  RedisQueue* queue = env->queue.get();
+  DefaultSubmissionService* service = env->service.get();
+  const TestApi& api = *env->api;
 
   std::vector<HttpResponse> answers;
   auto post = [&](std::string target, std::string body, std::string type,
@@ -145,7 +122,7 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   // Rejected: a FHIR Bundle whose Patient has an impossible birth date and
   // whose lab JSON twin has a broken variant; a bad parameter value.
   Result<ConvertResult> c =
-      (*service)->Convert({SubmissionFormat::kLabJson, lab, {}, "", ""});
+      service->Convert({SubmissionFormat::kLabJson, lab, {}, "", ""});
   ASSERT_TRUE(c.ok() && c->bundle);
   std::string bundle = *fhir::WriteJson(*c->bundle);
   bundle = Replace(bundle, "\"birthDate\":\"1961-02-23\"",

@@ -10,16 +10,20 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "gateway/delivery/target.h"
 #include "gateway/delivery/worker.h"
 #include "gateway/http/test_peers.h"
 #include "gateway/queue/queue_test_util.h"
+#include "mappers/convert.h"
 #include "testing/json_equal.h"
 #include "testing/redis_server.h"
 #include "testing/test_env.h"
+#include "testing/validation_env.h"
 
 namespace genogate::gateway {
 namespace {
@@ -433,6 +437,177 @@ TEST_F(EhrTest, EhrNewerVersionIsNeverOverwrittenByAnOlderRetry) {
   ASSERT_EQ(found.size(), 1u);
   d.Parse(found[0].c_str());
   EXPECT_STREQ(d["conclusion"].GetString(), "version 1");
+}
+
+// Writes the builder's JSON entries as one transaction Bundle (as
+// `genogate convert` does).
+class BundleText : public mappers::JsonEntrySink {
+ public:
+  Status BeginEntry(const EntryHead& head) override {
+    text_ += text_.empty() ? R"({"resourceType":"Bundle","type":"transaction",)"
+                             R"("entry":[)"
+                           : ",";
+    request_ = R"(,"request":{"method":")" + std::string(head.method) +
+               R"(","url":")" + std::string(head.url) + "\"";
+    if (!head.if_none_exist.empty()) {
+      request_ +=
+          R"(,"ifNoneExist":")" + std::string(head.if_none_exist) + "\"";
+    }
+    request_ += "}}";
+    text_ +=
+        R"({"fullUrl":")" + std::string(head.full_url) + R"(","resource":)";
+    return Status::Ok();
+  }
+  Status ResourceText(std::string_view json) override {
+    text_ += json;
+    return Status::Ok();
+  }
+  Status EndEntry() override {
+    text_ += request_;
+    return Status::Ok();
+  }
+  std::string Take() { return std::move(text_) + "]}"; }
+
+ private:
+  std::string text_, request_;
+};
+
+// The example lab result (examples/lab-result.json) with this run's patient
+// and accession, mapped by genogate's builder; `edit` changes the lab JSON
+// first. Returns the Bundle and the report's queue key.
+std::pair<std::string, std::string> LabReportBundle(
+    const std::string& run,
+    const std::function<void(std::string&)>& edit = nullptr) {
+  std::string lab = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/lab-result.json");
+  auto replace = [&lab](const std::string& from, const std::string& to) {
+    size_t p = lab.find(from);
+    EXPECT_NE(p, std::string::npos) << from;
+    if (p != std::string::npos) lab.replace(p, from.size(), to);
+  };
+  replace("MRN-000123", "MRN-" + run);
+  replace("ACC-2024-0042", "ACC-" + run);
+  replace("SP-77", "SP-" + run);
+  if (edit) edit(lab);
+  mappers::ConvertOptions o;
+  o.format = mappers::InputFormat::kLabJson;
+  BundleText sink;
+  Result<mappers::ConvertReport> r = mappers::ConvertBytesToJson(
+      lab, o, genogate::testing::SharedValidationEnv().validator->schema(),
+      &sink);
+  EXPECT_TRUE(r.ok()) << r.error().message();
+  if (!r.ok()) return {};
+  EXPECT_TRUE(r->ok()) << r->issues.ToText();
+  EXPECT_EQ(r->report_keys.size(), 1u);
+  return {sink.Take(), r->report_keys.empty() ? "" : r->report_keys[0]};
+}
+
+// A lab sends a final report, then amends it (new status and conclusion, one
+// variant reclassified): the EHR ends with one DiagnosticReport and one set
+// of Observations, carrying the amended content (genogate's bundles update
+// everything but the Patient), and an older version enqueued afterwards is
+// superseded, never sent.
+TEST_F(EhrTest, EhrAmendedReportReplacesTheFinalOne) {
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  auto queue = testing::MakeRedisQueue(*redis, {}, nullptr);
+  ASSERT_NE(queue, nullptr);
+  const std::string run = RunId();
+  std::string final_bundle, report_key, amended_bundle, amended_key;
+  std::tie(final_bundle, report_key) = LabReportBundle(run);
+  std::tie(amended_bundle, amended_key) =
+      LabReportBundle(run, [](std::string& lab) {
+        for (auto [from, to] :
+             {std::pair{"\"status\": \"final\"", "\"status\": \"amended\""},
+              std::pair{"One pathogenic BRCA1 variant identified.",
+                        "Amended: BRCA2 variant reclassified."},
+              std::pair{"{\"significance\": \"benign\"}",
+                        "{\"significance\": \"likely-benign\"}"}}) {
+          size_t p = lab.find(from);
+          ASSERT_NE(p, std::string::npos) << from;
+          lab.replace(p, std::string_view(from).size(), to);
+        }
+      });
+  ASSERT_FALSE(final_bundle.empty());
+  ASSERT_FALSE(amended_bundle.empty());
+  ASSERT_EQ(report_key, amended_key);
+  ASSERT_NE(final_bundle, amended_bundle);
+  auto job = [&](int version, const std::string& payload) {
+    Job j;
+    j.id = "lab-" + run + "-v" + std::to_string(version);
+    j.report_key = report_key;
+    j.report_version = version;
+    j.payload = payload;
+    return j;
+  };
+  CircuitBreaker breaker({}, SystemClock::Get());
+  RandomJitter jitter;
+  WorkerOptions o;
+  o.endpoint = "ehr";
+  DeliveryWorker worker(o, queue.get(), target_.get(), &breaker,
+                        SystemClock::Get(), &jitter);
+  const std::string accession =
+      "identifier=urn:oid:2.16.840.1.113883.3.999.2|ACC-" + run;
+  auto reports = [&] {
+    return SearchAll(*client_, "DiagnosticReport", accession);
+  };
+  auto observations = [&](const std::string& report_json) {
+    rapidjson::Document d;
+    d.Parse(report_json.c_str());
+    std::string subject = d["subject"]["reference"].GetString();
+    return SearchAll(*client_, "Observation", "subject=" + subject);
+  };
+
+  ASSERT_TRUE(queue->Enqueue("ehr", job(1, final_bundle)).ok());
+  ASSERT_EQ(*worker.RunOnce(), 1);
+  ASSERT_EQ(queue->GetStatus("ehr", job(1, "").id)->state,
+            JobState::kDelivered);
+  std::vector<std::string> found = reports();
+  ASSERT_EQ(found.size(), 1u);
+  rapidjson::Document d;
+  d.Parse(found[0].c_str());
+  EXPECT_STREQ(d["status"].GetString(), "final");
+  const std::string report_id = d["id"].GetString();
+  const size_t observation_count = observations(found[0]).size();
+  EXPECT_GE(observation_count, 6u);  // 2 variants, 2 implications, 2 csq.
+
+  ASSERT_TRUE(queue->Enqueue("ehr", job(2, amended_bundle)).ok());
+  ASSERT_EQ(*worker.RunOnce(), 1);
+  ASSERT_EQ(queue->GetStatus("ehr", job(2, "").id)->state,
+            JobState::kDelivered);
+  found = reports();
+  ASSERT_EQ(found.size(), 1u);
+  d.Parse(found[0].c_str());
+  EXPECT_EQ(d["id"].GetString(), report_id);  // updated, not created anew
+  EXPECT_STREQ(d["status"].GetString(), "amended");
+  EXPECT_STREQ(d["conclusion"].GetString(),
+               "Amended: BRCA2 variant reclassified.");
+  std::vector<std::string> obs = observations(found[0]);
+  EXPECT_EQ(obs.size(), observation_count);
+  int likely_benign = 0, benign = 0;
+  for (const std::string& ob : obs) {
+    likely_benign += ob.find("\"Likely benign\"") != std::string::npos;
+    benign += ob.find("\"Benign\"") != std::string::npos;
+  }
+  EXPECT_EQ(likely_benign, 1);
+  EXPECT_EQ(benign, 0);
+  EXPECT_EQ(SearchAll(*client_, "Patient",
+                      "identifier=urn:oid:2.16.840.1.113883.3.999.1|MRN-" + run)
+                .size(),
+            1u);
+
+  // The final version resent late is superseded, and the EHR keeps the
+  // amended report.
+  Job late = job(1, final_bundle);
+  late.id += "-resent";
+  Result<EnqueueResult> r = queue->Enqueue("ehr", late);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, EnqueueOutcome::kSuperseded);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(worker.RunOnce().ok());
+  found = reports();
+  ASSERT_EQ(found.size(), 1u);
+  d.Parse(found[0].c_str());
+  EXPECT_STREQ(d["status"].GetString(), "amended");
 }
 
 // Needs no EHR: an endpoint on a loopback port where nothing listens.

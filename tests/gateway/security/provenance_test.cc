@@ -52,9 +52,12 @@ std::string VcfBundle() {
         out += "{\"fullUrl\":" + JsonString(entry.ChildValue("fullUrl")) +
                ",\"resource\":" + *json + ",\"request\":{\"method\":" +
                JsonString(request->ChildValue("method")) +
-               ",\"url\":" + JsonString(request->ChildValue("url")) +
-               ",\"ifNoneExist\":" +
-               JsonString(request->ChildValue("ifNoneExist")) + "}}";
+               ",\"url\":" + JsonString(request->ChildValue("url"));
+        if (request->Child("ifNoneExist") != nullptr) {
+          out += ",\"ifNoneExist\":" +
+                 JsonString(request->ChildValue("ifNoneExist"));
+        }
+        out += "}}";
         return Status::Ok();
       });
   EXPECT_TRUE(r.ok() && r->ok());

@@ -14,6 +14,7 @@
 #include "fhir/package.h"
 #include "fhir/schema.h"
 #include "testing/json_equal.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::mappers {
@@ -126,19 +127,8 @@ GenomicReportInput SampleInput() {
   return in;
 }
 
-class ReportBuilderTest : public ::testing::Test {
+class ReportBuilderTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
   static std::string BuildJson(const GenomicReportInput& in,
                                const BuildOptions& options = {}) {
     Result<fhir::Node> b = BuildReportBundle(in, options, *schema_);
@@ -154,12 +144,7 @@ class ReportBuilderTest : public ::testing::Test {
     EXPECT_TRUE(d.ok()) << d.error().message();
     return d.ok() ? std::move(d).value() : fhir::Document{};
   }
-
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* ReportBuilderTest::packages_ = nullptr;
-fhir::Schema* ReportBuilderTest::schema_ = nullptr;
 
 // --- Navigation helpers over the parsed tree.
 
@@ -229,9 +214,14 @@ TEST_F(ReportBuilderTest, BundleParsesBackWithoutStructureIssues) {
   EXPECT_EQ(Resources(d.root, "/genomic-report").size(), 1u);
 }
 
-TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
+// The Patient is a conditional create; every other entry a conditional
+// update on its own identifier, so an amended report replaces the earlier
+// version's resources.
+TEST_F(ReportBuilderTest,
+       PatientIsAConditionalCreateTheRestConditionalUpdates) {
   fhir::Document d = Parse(BuildJson(SampleInput()));
   std::set<std::string> urls, queries;
+  int patients = 0;
   for (const fhir::Node* e : d.root.Children("entry")) {
     std::string url(e->ChildValue("fullUrl"));
     EXPECT_THAT(url, StartsWith("urn:uuid:"));
@@ -239,9 +229,20 @@ TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
     urls.insert(url);
     const fhir::Node* req = e->Child("request");
     ASSERT_NE(req, nullptr);
-    EXPECT_EQ(req->ChildValue("method"), "POST");
-    EXPECT_EQ(req->ChildValue("url"), e->Child("resource")->resource_type());
-    std::string q(req->ChildValue("ifNoneExist"));
+    const std::string type(e->Child("resource")->resource_type());
+    std::string q;
+    if (type == "Patient") {
+      ++patients;
+      EXPECT_EQ(req->ChildValue("method"), "POST");
+      EXPECT_EQ(req->ChildValue("url"), "Patient");
+      q = std::string(req->ChildValue("ifNoneExist"));
+    } else {
+      EXPECT_EQ(req->ChildValue("method"), "PUT") << type;
+      EXPECT_EQ(req->Child("ifNoneExist"), nullptr) << type;
+      std::string target(req->ChildValue("url"));
+      EXPECT_THAT(target, StartsWith(type + "?"));
+      q = target.substr(target.find('?') + 1);
+    }
     EXPECT_THAT(q, StartsWith("identifier="));
     queries.insert(q);
     // The query names the resource's own identifier.
@@ -249,6 +250,7 @@ TEST_F(ReportBuilderTest, EveryEntryIsAConditionalCreateWithUniqueUuid) {
     ASSERT_NE(id, nullptr);
     EXPECT_THAT(q, HasSubstr(std::string(id->ChildValue("system")) + "|"));
   }
+  EXPECT_EQ(patients, 1);
   EXPECT_EQ(urls.size(), 11u);
   EXPECT_EQ(queries.size(), 11u);
   EXPECT_TRUE(queries.count("identifier=urn:oid:1.2.3.4|MRN-778"));

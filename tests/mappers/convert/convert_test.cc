@@ -10,6 +10,7 @@
 #include "fhir/codec.h"
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::mappers {
@@ -19,26 +20,17 @@ using genogate::testing::DataDir;
 using genogate::testing::ReadTestFile;
 using genogate::testing::SourceDir;
 
-class ConvertTest : public ::testing::Test {
+class ConvertTest : public genogate::testing::SchemaTest {
  protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-
-  // Converts and collects each entry's request URL (resource type).
+  // Converts and collects each entry's resource type (the request URL up to
+  // a conditional update's "?").
   Result<ConvertReport> Run(const std::string& data,
                             const ConvertOptions& options) {
     urls_.clear();
     return ConvertBytes(data, options, *schema_, [this](fhir::Node entry) {
       const fhir::Node* request = entry.Child("request");
-      urls_.push_back(request ? std::string(request->ChildValue("url")) : "");
+      std::string url(request ? request->ChildValue("url") : "");
+      urls_.push_back(url.substr(0, url.find('?')));
       return Status::Ok();
     });
   }
@@ -59,11 +51,7 @@ class ConvertTest : public ::testing::Test {
   }
 
   std::vector<std::string> urls_;
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
 };
-fhir::PackageSet* ConvertTest::packages_ = nullptr;
-fhir::Schema* ConvertTest::schema_ = nullptr;
 
 TEST(ConvertNames, FormatsRoundTrip) {
   for (InputFormat f :

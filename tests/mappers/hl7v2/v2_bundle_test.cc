@@ -18,20 +18,13 @@
 #include "mappers/vcf/vcf_mapper.h"
 #include "testing/test_env.h"
 #include "testing/validation_env.h"
+#include "testing/validation_test.h"
 
 namespace genogate::mappers {
 namespace {
 
-class V2BundleTest : public ::testing::Test {
+class V2BundleTest : public genogate::testing::ValidationTest<> {
  protected:
-  static void SetUpTestSuite() {
-    const genogate::testing::ValidationEnv& env =
-        genogate::testing::SharedValidationEnv();
-    packages_ = env.packages.get();
-    schema_ = env.schema.get();
-    validator_ = env.validator.get();
-  }
-
   static GenomicReportInput ReadV2(const std::string& file) {
     std::string text = genogate::testing::ReadTestFile(
         genogate::testing::DataDir() + "/hl7v2/" + file);
@@ -96,14 +89,7 @@ class V2BundleTest : public ::testing::Test {
     }
     return out;
   }
-
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
-  static conformance::Validator* validator_;
 };
-fhir::PackageSet* V2BundleTest::packages_ = nullptr;
-fhir::Schema* V2BundleTest::schema_ = nullptr;
-conformance::Validator* V2BundleTest::validator_ = nullptr;
 
 TEST_F(V2BundleTest, MessagesGiveBundlesWithoutValidationErrors) {
   for (const char* file : {"brca1_germline_two_variants.hl7",

@@ -14,6 +14,7 @@
 
 #include "fhir/package.h"
 #include "fhir/schema.h"
+#include "testing/schema_test.h"
 #include "testing/test_env.h"
 
 namespace genogate::mappers {
@@ -133,23 +134,7 @@ TEST(LabProfileTest, MissingFilesAreNotFound) {
   EXPECT_EQ(q.error().code(), ErrorCode::kNotFound);
 }
 
-class LabProfileConvertTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto set = fhir::PackageSet::Open(genogate::testing::DefaultPackageDirs());
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    packages_ = std::move(set).value().release();
-    schema_ = new fhir::Schema(packages_);
-  }
-  static void TearDownTestSuite() {
-    delete schema_;
-    delete packages_;
-  }
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
-};
-fhir::PackageSet* LabProfileConvertTest::packages_ = nullptr;
-fhir::Schema* LabProfileConvertTest::schema_ = nullptr;
+class LabProfileConvertTest : public genogate::testing::SchemaTest {};
 
 TEST_F(LabProfileConvertTest, PatientAndSpecimenFromTheSampleName) {
   Result<LabProfile> p =

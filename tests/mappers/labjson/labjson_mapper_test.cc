@@ -17,6 +17,7 @@
 #include "mappers/common/report_builder.h"
 #include "testing/test_env.h"
 #include "testing/validation_env.h"
+#include "testing/validation_test.h"
 
 namespace genogate::mappers::labjson {
 namespace {
@@ -340,22 +341,7 @@ TEST(LabJsonMapperTest, ReaderKnowsEverySchemaField) {
   EXPECT_EQ(checked, 30u);  // 16 variant + 10 report + 4 patient fields
 }
 
-class LabJsonBundleTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    const genogate::testing::ValidationEnv& env =
-        genogate::testing::SharedValidationEnv();
-    packages_ = env.packages.get();
-    schema_ = env.schema.get();
-    validator_ = env.validator.get();
-  }
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
-  static conformance::Validator* validator_;
-};
-fhir::PackageSet* LabJsonBundleTest::packages_ = nullptr;
-fhir::Schema* LabJsonBundleTest::schema_ = nullptr;
-conformance::Validator* LabJsonBundleTest::validator_ = nullptr;
+class LabJsonBundleTest : public genogate::testing::ValidationTest<> {};
 
 TEST_F(LabJsonBundleTest, ExampleBuildsABundleWithoutValidationErrors) {
   Result<GenomicReportInput> in = ReadLabJson(Example(), nullptr);

@@ -16,26 +16,13 @@
 #include "mappers/vcf/vcf_mapper.h"
 #include "testing/test_env.h"
 #include "testing/validation_env.h"
+#include "testing/validation_test.h"
 
 namespace genogate::mappers::vcf {
 namespace {
 
-class VcfBundleValidationTest : public ::testing::TestWithParam<std::string> {
- protected:
-  static void SetUpTestSuite() {
-    const genogate::testing::ValidationEnv& env =
-        genogate::testing::SharedValidationEnv();
-    packages_ = env.packages.get();
-    schema_ = env.schema.get();
-    validator_ = env.validator.get();
-  }
-  static fhir::PackageSet* packages_;
-  static fhir::Schema* schema_;
-  static conformance::Validator* validator_;
-};
-fhir::PackageSet* VcfBundleValidationTest::packages_ = nullptr;
-fhir::Schema* VcfBundleValidationTest::schema_ = nullptr;
-conformance::Validator* VcfBundleValidationTest::validator_ = nullptr;
+class VcfBundleValidationTest : public genogate::testing::ValidationTest<
+                                    ::testing::TestWithParam<std::string>> {};
 
 TEST_P(VcfBundleValidationTest, BundleHasNoValidationError) {
   VcfMapOptions options;
