@@ -1,13 +1,14 @@
 // PHI check: results for a patient with a distinctive name and identifiers
 // go through the HTTP handlers (accepted and rejected, every input format)
-// onto a real Redis; no answer, status, error message, OperationOutcome or
-// anything Redis holds in clear contains them.
+// onto a real Redis; no answer, status, error message, OperationOutcome,
+// audit event or anything Redis holds in clear contains them.
 #include <gtest/gtest.h>
 
 #include "fhir/codec.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/api_test_util.h"
 #include "gateway/queue/queue_test_util.h"
+#include "gateway/security/audit.h"
 #include "gateway/submission/submission_service.h"
 #include "gateway/submission/submission_test_util.h"
 #include "testing/redis_server.h"
@@ -92,8 +93,14 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   auto store = RedisSubmissionStore::Open(*RedisOptions::FromUrl(redis->url()),
                                           UniquePrefix());
   ASSERT_TRUE(store.ok());
+  const std::string audit_key = "phi-test-audit-key-0123456789abcdef";
+  AuditLogOptions ao;
+  ao.redis = *RedisOptions::FromUrl(redis->url());
+  auto audit = AuditLog::Open(ao, *Pseudonymizer::Create(audit_key));
+  ASSERT_TRUE(audit.ok());
   SubmissionServiceOptions so;
   so.endpoints = {"ehr"};
+  so.audit = audit->get();
   auto service = DefaultSubmissionService::Create(
       so, SharedValidationEnv().validator.get(), queue.get(), store->get(),
       &clock);
@@ -103,9 +110,11 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   services.validator = SharedValidationEnv().validator.get();
   services.packages = SharedValidationEnv().packages.get();
   services.queue = queue.get();
+  services.audit = audit->get();
   ApiOptions options;
   options.started = "2026-11-29T12:00:00Z";
   TestApi api(ApiRoutes(services, options));
+  api.set_peer("203.0.113.5:40000", "phi-req");
 
   std::vector<HttpResponse> answers;
   auto post = [&](std::string target, std::string body, std::string type,
@@ -187,6 +196,25 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   std::vector<Job> jobs = *queue->Claim("ehr", "w", 10);
   ASSERT_EQ(jobs.size(), 3u);
   EXPECT_NE(jobs[0].payload.find("Quixotesque"), std::string::npos);
+
+  // Admin actions on a dead letter of that patient are audited too.
+  ASSERT_TRUE(queue->DeadLetter(jobs[0], "rejected: HTTP 422", "").ok());
+  const std::string dead = "/admin/dead-letters/ehr/" + jobs[0].id;
+  HttpResponse shown = api.Call("GET", dead + "?payload=true");
+  EXPECT_NE(shown.body.find("Quixotesque"), std::string::npos);
+  EXPECT_EQ(api.Call("POST", dead + "/replay").status, 200);
+
+  // The audit trail names the patient only by pseudonym.
+  Result<std::string> trail =
+      (*audit)->ReadNdjson(Timestamp::min(), Timestamp::max(), 1000);
+  ASSERT_TRUE(trail.ok());
+  ExpectNoPhi("audit trail", *trail);
+  ExpectNoPhi("Redis after admin", DumpRedis(*redis));
+  size_t events = std::count(trail->begin(), trail->end(), '\n');
+  EXPECT_EQ(events, answers.size() - 2 + 2);  // not $validate, $convert
+  const std::string pseudonym = Pseudonymizer::Create(audit_key)->Pseudonym(
+      "urn:oid:1.2", "MRN-ZQ-4412987");
+  EXPECT_NE(trail->find(pseudonym), std::string::npos);
 }
 
 }  // namespace
