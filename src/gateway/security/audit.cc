@@ -328,6 +328,7 @@ bool FindPatientIdentifier(std::string_view fhir_json, std::string* system,
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(fhir_json.data(), fhir_json.size());
   if (doc.HasParseError() || !doc.IsObject()) return false;
+  const rapidjson::Value& root = doc;  // const iterators (clang, C++20)
   auto from_patient = [&](const rapidjson::Value& r) {
     if (!r.IsObject()) return false;
     auto type = r.FindMember("resourceType");
@@ -353,9 +354,9 @@ bool FindPatientIdentifier(std::string_view fhir_json, std::string* system,
     }
     return false;
   };
-  if (from_patient(doc)) return true;
-  auto entries = doc.FindMember("entry");
-  if (entries == doc.MemberEnd() || !entries->value.IsArray()) return false;
+  if (from_patient(root)) return true;
+  auto entries = root.FindMember("entry");
+  if (entries == root.MemberEnd() || !entries->value.IsArray()) return false;
   for (const rapidjson::Value& e : entries->value.GetArray()) {
     if (!e.IsObject()) continue;
     auto r = e.FindMember("resource");
