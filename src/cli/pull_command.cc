@@ -1,10 +1,21 @@
 // genogate pull (ENDPOINT --config FILE | --from URL) 'Type?params'
-// [-o out.ndjson]: runs a FHIR search, follows the pages, writes NDJSON.
+// [-o out.ndjson] [--audit-key-file FILE --redis URL]: runs a FHIR search,
+// follows the pages, writes NDJSON. With an audit key (--audit-key-file, or
+// security.audit of --config) the pull is recorded as one "pull"
+// AuditEvent in the audit stream of --redis (who: "cli:<user>", the
+// endpoint, the parameter names, the patient identifier searched for,
+// pseudonymised, and the outcome); if it cannot be recorded, nothing is
+// written and the exit code is 2.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "gateway/delivery/target.h"
+#include "gateway/security/audit.h"
+#include "gateway/security/security_config.h"
 
 namespace genogate::cli {
 namespace {
@@ -13,7 +24,48 @@ struct PullOptions {
   std::vector<std::string> args;  // [ENDPOINT] QUERY
   EndpointOptions endpoint;
   std::string output;
+  std::string audit_key_file;
+  std::string redis = "redis://127.0.0.1:6379/0";
 };
+
+// The audit log for --audit-key-file / security.audit of --config; null
+// when neither names a key.
+Result<std::unique_ptr<gateway::AuditLog>> PullAuditLog(const PullOptions& o) {
+  gateway::SecurityConfig sc;
+  if (!o.audit_key_file.empty()) {
+    sc.pseudonym_key_file = o.audit_key_file;
+  } else if (!o.endpoint.config.empty()) {
+    Result<gateway::SecurityConfig> loaded =
+        gateway::LoadSecurityFile(o.endpoint.config);
+    if (!loaded.ok()) return loaded.error();
+    sc = std::move(loaded).value();
+  }
+  if (sc.pseudonym_key_file.empty() && sc.pseudonym_key_env.empty()) {
+    return std::unique_ptr<gateway::AuditLog>();
+  }
+  Result<std::string> key = gateway::LoadPseudonymKey(sc);
+  if (!key.ok()) return key.error().WithContext("audit key");
+  Result<gateway::Pseudonymizer> p =
+      gateway::Pseudonymizer::Create(std::move(key).value());
+  if (!p.ok()) return p.error().WithContext("audit key");
+  Result<gateway::RedisOptions> redis = gateway::RedisOptions::FromUrl(o.redis);
+  if (!redis.ok()) return redis.error().WithContext("--redis");
+  gateway::AuditLogOptions ao;
+  ao.redis = *redis;
+  return gateway::AuditLog::Open(ao, std::move(p).value());
+}
+
+// "cli:<login name>" (or "cli:uid-<n>").
+std::string CliCaller() {
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 &&
+      found != nullptr) {
+    return std::string("cli:") + found->pw_name;
+  }
+  return "cli:uid-" + std::to_string(getuid());
+}
 
 int RunPull(PullOptions o) {
   std::string query;
@@ -28,6 +80,8 @@ int RunPull(PullOptions o) {
   }
   Result<gateway::Endpoint> endpoint = ResolveEndpoint(o.endpoint);
   if (!endpoint.ok()) return Fail("pull", endpoint.error());
+  Result<std::unique_ptr<gateway::AuditLog>> audit = PullAuditLog(o);
+  if (!audit.ok()) return Fail("pull", audit.error());
   std::unique_ptr<gateway::HttpClient> http;
   std::unique_ptr<gateway::AuthProvider> auth;
   Result<gateway::FhirClient> client =
@@ -44,6 +98,22 @@ int RunPull(PullOptions o) {
     ++count;
     return Status::Ok();
   });
+  if (*audit) {
+    gateway::AuditRecord r;
+    r.action = gateway::AuditAction::kPull;
+    r.when = gateway::SystemClock::Get()->Now();
+    r.caller = CliCaller();
+    r.endpoint = endpoint->name.empty() ? endpoint->url : endpoint->name;
+    gateway::DescribeSearch(query, &r);
+    r.outcome = s.ok() ? gateway::AuditOutcome::kSuccess
+                       : gateway::AuditOutcome::kSeriousFailure;
+    r.outcome_text =
+        s.ok() ? "pulled"
+               : "failed: " + std::string(ErrorCodeName(s.error().code()));
+    r.details.emplace_back("resources", std::to_string(count));
+    Status a = (*audit)->Record(r);
+    if (!a.ok()) return Fail("pull", a.error());
+  }
   if (!s.ok()) return Fail("pull", s.error());
   Status w = WriteOutput(o.output, out);
   if (!w.ok()) return Fail("pull", w.error());
@@ -68,6 +138,12 @@ Command RegisterPull(CLI::App& app) {
   cmd->add_option("-o,--output", o->output,
                   "Write here (atomically) instead of standard output")
       ->type_name("OUT");
+  cmd->add_option("--audit-key-file", o->audit_key_file,
+                  "Record the pull in the audit trail with this pseudonym key "
+                  "(the server's, e.g. DATA_DIR/audit-pseudonym.key); "
+                  "default: security.audit of --config");
+  cmd->add_option("--redis", o->redis, "The audit trail's Redis")
+      ->capture_default_str();
   return {cmd, [o] { return RunPull(*o); }};
 }
 

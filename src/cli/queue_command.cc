@@ -16,6 +16,8 @@
 #include "cli/common.h"
 #include "gateway/delivery/delivery_service.h"
 #include "gateway/queue/redis_queue.h"
+#include "gateway/security/audit.h"
+#include "gateway/security/security_config.h"
 
 namespace genogate::cli {
 namespace {
@@ -32,6 +34,7 @@ struct QueueOptions {
   std::string config;
   std::vector<std::string> work_endpoints;
   int64_t reclaim_after_ms = 120'000;
+  std::string audit_key_file;
   CLI::App* work = nullptr;
   CLI::App* stats = nullptr;
   CLI::App* dead = nullptr;
@@ -96,11 +99,51 @@ Result<std::vector<gateway::Endpoint>> WorkEndpoints(const QueueOptions& o) {
   return out;
 }
 
+// The audit log delivery events go to: the key of --audit-key-file, else
+// the `security.audit` key of --config; neither: null (not audited).
+Result<std::unique_ptr<gateway::AuditLog>> WorkAuditLog(const QueueOptions& o) {
+  gateway::SecurityConfig sc;
+  if (!o.audit_key_file.empty()) {
+    sc.pseudonym_key_file = o.audit_key_file;
+  } else if (!o.config.empty()) {
+    Result<gateway::SecurityConfig> loaded =
+        gateway::LoadSecurityFile(o.config);
+    if (!loaded.ok()) return loaded.error();
+    sc = std::move(loaded).value();
+  }
+  if (sc.pseudonym_key_file.empty() && sc.pseudonym_key_env.empty()) {
+    return std::unique_ptr<gateway::AuditLog>();
+  }
+  Result<std::string> key = gateway::LoadPseudonymKey(sc);
+  if (!key.ok()) return key.error().WithContext("audit key");
+  Result<gateway::Pseudonymizer> p =
+      gateway::Pseudonymizer::Create(std::move(key).value());
+  if (!p.ok()) return p.error().WithContext("audit key");
+  Result<gateway::RedisOptions> redis = gateway::RedisOptions::FromUrl(o.redis);
+  if (!redis.ok()) return redis.error();
+  gateway::AuditLogOptions ao;
+  ao.redis = *redis;
+  return gateway::AuditLog::Open(ao, std::move(p).value());
+}
+
 // Delivers until SIGTERM or SIGINT, then stops gracefully (the deliveries
 // in flight finish; everything else stays queued).
 int RunWork(const QueueOptions& o, gateway::DeliveryQueue* queue) {
   Result<std::vector<gateway::Endpoint>> endpoints = WorkEndpoints(o);
   if (!endpoints.ok()) return Fail("queue work", endpoints.error());
+  Result<std::unique_ptr<gateway::AuditLog>> audit = WorkAuditLog(o);
+  if (!audit.ok()) return Fail("queue work", audit.error());
+  if (*audit) {
+    (*audit)->set_failure_hook([](const gateway::AuditRecord& r,
+                                  const Error& e) {
+      std::cerr << "genogate queue work: audit event not stored ("
+                << gateway::AuditActionName(r.action) << ", submission "
+                << r.submission_id << "): " << ErrorCodeName(e.code()) << "\n";
+    });
+  } else {
+    std::cerr << "genogate queue work: deliveries are not audited (give "
+                 "--audit-key-file, or security.audit in --config)\n";
+  }
   // Block the signals before any thread starts, so that only sigwait below
   // receives them.
   sigset_t set;
@@ -108,8 +151,11 @@ int RunWork(const QueueOptions& o, gateway::DeliveryQueue* queue) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  gateway::DeliveryServiceOptions dso;
+  dso.audit = audit->get();
+  dso.software = std::string("genogate ") + GENOGATE_VERSION;
   Result<std::unique_ptr<gateway::DeliveryService>> service =
-      gateway::DeliveryService::Create(*endpoints, queue, {});
+      gateway::DeliveryService::Create(*endpoints, queue, dso);
   if (!service.ok()) return Fail("queue work", service.error());
   (*service)->Start();
   for (const gateway::Endpoint& e : *endpoints) {
@@ -234,6 +280,11 @@ Command RegisterQueue(CLI::App& app) {
                    "timeout_ms)")
       ->check(CLI::Range(int64_t{1000}, int64_t{24} * 3'600'000))
       ->capture_default_str();
+  o->work->add_option(
+      "--audit-key-file", o->audit_key_file,
+      "Audit pseudonym key (the server's, e.g. DATA_DIR/audit-pseudonym.key): "
+      "each delivery is recorded in the audit stream of --redis; default: "
+      "security.audit of --config");
   return {cmd, [o] { return RunQueue(*o); }};
 }
 

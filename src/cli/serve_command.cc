@@ -232,6 +232,29 @@ int RunServe(const ServeFlags& f) {
   }
   logger.Info("serve.security").Str("summary", security->summary);
   ctx.check_roles = true;
+  // The audit trail: services record into it; a failed append is logged
+  // (no PHI: action, request and submission ids) and counted. Callers that
+  // wait for an answer get 503 / ACK AR instead of success (audit.h).
+  {
+    gateway::AuditLog* log = security->audit.get();
+    gateway::Logger* lg = &logger;
+    log->set_failure_hook([lg](const gateway::AuditRecord& r, const Error& e) {
+      lg->Error("audit.write_failed")
+          .Str("action", gateway::AuditActionName(r.action))
+          .Str("request_id", r.request_id)
+          .Str("submission_id", r.submission_id)
+          .Str("endpoint", r.endpoint)
+          .Str("error", ErrorCodeName(e.code()));
+    });
+    metrics.AddCallback("genogate_audit_write_failures_total",
+                        "Audit events that could not be stored",
+                        gateway::MetricsRegistry::Type::kCounter, {}, [log] {
+                          return std::vector<gateway::MetricSample>{
+                              {{}, static_cast<double>(log->failures())}};
+                        });
+    ctx.keep.push_back(security->audit);  // outlives the services
+    ctx.audit = log;
+  }
 
   // 5. Services and routes (serve_wiring.h).
   Status started = StartServeServices(ctx);

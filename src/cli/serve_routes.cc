@@ -29,6 +29,7 @@ Status AddServeRoutes(ServeContext& ctx, gateway::Router* router) {
   services.packages = ctx.services.packages;
   services.queue = ctx.services.queue;
   services.endpoints = ctx.services.checker;
+  services.audit = ctx.audit;
   if (services.submissions == nullptr || services.validator == nullptr ||
       services.packages == nullptr || services.queue == nullptr) {
     return Error(ErrorCode::kInternal, "serve services were not started");

@@ -164,6 +164,7 @@ Status StartServeServices(ServeContext& ctx) {
   ctx.keep.push_back(st);
   gateway::SubmissionServiceOptions so;
   for (const gateway::Endpoint& e : *endpoints) so.endpoints.push_back(e.name);
+  so.audit = ctx.audit;
   Result<std::unique_ptr<gateway::DefaultSubmissionService>> service =
       gateway::DefaultSubmissionService::Create(so, validator.get(), q.get(),
                                                 st.get());
@@ -187,8 +188,11 @@ Status StartServeServices(ServeContext& ctx) {
   ctx.services.checker = ck.get();
 
   // 5. Delivery workers.
+  gateway::DeliveryServiceOptions dso;
+  dso.audit = ctx.audit;
+  dso.software = std::string("genogate ") + GENOGATE_VERSION;
   Result<std::unique_ptr<gateway::DeliveryService>> delivery =
-      gateway::DeliveryService::Create(*endpoints, q.get(), {});
+      gateway::DeliveryService::Create(*endpoints, q.get(), dso);
   if (!delivery.ok()) return delivery.error().WithContext("delivery");
   std::shared_ptr<gateway::DeliveryService> ds = std::move(delivery).value();
   ctx.keep.push_back(ds);

@@ -39,6 +39,7 @@ namespace genogate::fhir {
 class PackageSet;
 }
 namespace genogate::gateway {
+class AuditSink;
 class DeliveryQueue;
 class EndpointChecker;
 class HttpClient;
@@ -79,6 +80,9 @@ struct ServeContext {
   bool embedded_redis = false;
   gateway::MetricsRegistry* metrics = nullptr;
   gateway::Logger* logger = nullptr;
+  // The audit trail (security's AuditLog): the submission service, the
+  // delivery workers and the admin routes record into it. Not owned.
+  gateway::AuditSink* audit = nullptr;
 
   // Outputs (set by the wiring).
   // Shared state the services hand to the routes (e.g. the endpoints, the

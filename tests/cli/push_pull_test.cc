@@ -13,6 +13,8 @@
 #include "base/file.h"
 #include "cli/cli_test_util.h"
 #include "gateway/http/test_peers.h"
+#include "gateway/security/audit.h"
+#include "testing/redis_server.h"
 #include "testing/test_env.h"
 
 namespace genogate::cli {
@@ -57,6 +59,57 @@ TEST_F(CliTest, PushToStoppedServerExits2) {
       RunGenogate("push '" + Example() + "' --to http://" + where + "/fhir");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find(where), std::string::npos) << r.out;
+}
+
+// With an audit key, a pull leaves one "pull" AuditEvent in the audit
+// stream: who, the parameter names, the patient searched for as a pseudonym
+// only; when the event cannot be stored nothing is written (exit 2).
+TEST_F(CliTest, PullIsAuditedWithThePatientPseudonymised) {
+  auto redis = genogate::testing::RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  gateway::testing::TestHttpServer ehr([](const std::string&,
+                                          const std::string&) {
+    return gateway::testing::TestHttpServer::Response(
+        200,
+        "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":"
+        "[{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o1\"}}]}",
+        "Content-Type: application/fhir+json\r\n");
+  });
+  const std::string key = "pull-audit-test-key-0123456789abcdef";
+  const std::string key_file = dir_ + "/audit.key";
+  ASSERT_TRUE(WriteFileAtomic(key_file, key).ok());
+  std::filesystem::permissions(
+      key_file,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string query =
+      "'Observation?subject:Patient.identifier=urn:oid:1.2%7CPULLMARKER"
+      "&code=69548-6'";
+  CliRun ok = Genogate("pull --from " + ehr.url() + " " + query +
+                       " --audit-key-file '" + key_file + "' --redis " +
+                       redis->url() + " -o '" + dir_ + "/out.ndjson'");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/out.ndjson"));
+  std::string trail = redis->Cli({"XRANGE", "genogate:audit", "-", "+"});
+  EXPECT_NE(trail.find("\"code\":\"pull\""), std::string::npos) << trail;
+  EXPECT_NE(trail.find("GET Observation?subject:Patient.identifier&code"),
+            std::string::npos)
+      << trail;
+  EXPECT_NE(trail.find("\"value\":\"cli:"), std::string::npos) << trail;
+  EXPECT_NE(trail.find("{\"type\":\"resources\",\"valueString\":\"1\"}"),
+            std::string::npos)
+      << trail;
+  EXPECT_EQ(trail.find("PULLMARKER"), std::string::npos) << trail;
+  auto p = gateway::Pseudonymizer::Create(key);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(trail.find(p->Pseudonym("urn:oid:1.2", "PULLMARKER")),
+            std::string::npos);
+
+  redis->Kill();
+  CliRun refused = Genogate("pull --from " + ehr.url() + " " + query +
+                            " --audit-key-file '" + key_file + "' --redis " +
+                            redis->url() + " -o '" + dir_ + "/refused.ndjson'");
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/refused.ndjson"));
 }
 
 TEST_F(CliTest, UsageErrors) {

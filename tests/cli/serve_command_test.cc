@@ -263,6 +263,116 @@ TEST_F(ServeTest, SubmitsVcfAndDeliversToFileOutbox) {
   EXPECT_EQ(logs.find(patient_value), std::string::npos);
 }
 
+// The body of a raw answer.
+std::string Body(const std::string& answer) {
+  size_t at = answer.find("\r\n\r\n");
+  return at == std::string::npos ? "" : answer.substr(at + 4);
+}
+
+// The audit trail as serve wires it: a submission, its delivery (with a
+// Provenance in the delivered bundle) and an admin request each leave one
+// AuditEvent, readable over GET /audit; after a restart of serve (and of
+// its embedded Redis) on the same data directory the same events are still
+// there and new ones follow. No patient identifier in clear.
+TEST_F(ServeTest, AuditTrailSurvivesARestartAndProvenanceIsDelivered) {
+  const std::string outbox = dir_ + "/outbox";
+  std::filesystem::create_directories(outbox);
+  const std::vector<std::string> args = {"serve",
+                                         "--listen",
+                                         "127.0.0.1:0",
+                                         "--data-dir",
+                                         dir_ + "/data",
+                                         "--endpoint",
+                                         "outbox=file://" + outbox};
+  Spawn(args);
+  int port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  const std::string patient_value = "ZQ7731AUDITMARKER";
+  std::string vcf = genogate::testing::ReadTestFile(
+      genogate::testing::SourceDir() + "/examples/panel-grch38-vep.vcf");
+  std::string posted =
+      Send(port, "POST",
+           "/submissions?patient=urn:oid:1.2.3%7C" + patient_value +
+               "&accession=urn:oid:1.2.4%7CACC-AUDIT&lab=lab-1",
+           "text/x-vcf", vcf);
+  ASSERT_EQ(posted.rfind("HTTP/1.1 202", 0), 0u) << posted.substr(0, 2000);
+  std::string location = Header(posted, "Location");
+  std::string id = location.substr(std::string("/submissions/").size());
+  std::string status;
+  for (int i = 0; i < 3000; ++i) {
+    status = Send(port, "GET", location);
+    if (status.find("\"state\":\"delivered\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(status.find("\"state\":\"delivered\""), std::string::npos)
+      << status;
+  std::string bundle = ReadAll(outbox + "/" + id + ".json");
+  EXPECT_NE(bundle.find("\"resourceType\":\"Provenance\""), std::string::npos);
+  EXPECT_NE(bundle.find("\"system\":\"urn:genogate:lab\",\"value\":"
+                        "\"lab-1\""),
+            std::string::npos);
+  EXPECT_EQ(Send(port, "GET", "/admin/queues").rfind("HTTP/1.1 200", 0), 0u);
+
+  // The delivery event is written just before the job is marked delivered.
+  std::string audit = Send(port, "GET", "/audit");
+  ASSERT_EQ(audit.rfind("HTTP/1.1 200", 0), 0u) << audit.substr(0, 500);
+  EXPECT_EQ(Header(audit, "Content-Type"), "application/fhir+ndjson");
+  const std::string before = Body(audit);
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos;
+         at = text.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count(before, "\n"), 3u) << before;
+  EXPECT_EQ(
+      count(before, "\"urn:genogate:audit-action\",\"code\":\"submission\""),
+      1u)
+      << before;
+  EXPECT_EQ(
+      count(before, "\"urn:genogate:audit-action\",\"code\":\"delivery\""), 1u)
+      << before;
+  EXPECT_EQ(count(before, "\"urn:genogate:audit-action\",\"code\":\"admin\""),
+            1u)
+      << before;
+  EXPECT_EQ(count(before, "\"value\":\"" + id + "\""), 2u) << before;
+  EXPECT_EQ(before.find(patient_value), std::string::npos);
+  EXPECT_NE(Send(port, "GET", "/metrics")
+                .find("genogate_audit_write_failures_total 0"),
+            std::string::npos);
+
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  ASSERT_EQ(Wait(), 0) << Logs();
+  Spawn(args);
+  port = WaitForPort();
+  ASSERT_GT(port, 0) << Logs();
+  std::string broken = vcf;
+  broken.replace(broken.find("\t117559590\t"), 11, "\t12x45\t");
+  std::string invalid = Send(port, "POST",
+                             "/submissions?patient=urn:oid:1.2.3%7C" +
+                                 patient_value + "&accession=urn:oid:1.2.4%7CX",
+                             "text/x-vcf", broken);
+  EXPECT_EQ(invalid.rfind("HTTP/1.1 422", 0), 0u) << invalid.substr(0, 500);
+  std::string after = Body(Send(port, "GET", "/audit"));
+  EXPECT_EQ(after.substr(0, before.size()), before);
+  EXPECT_EQ(count(after, "\n"), 4u) << after;
+  EXPECT_NE(
+      after.rfind(
+          "\"urn:genogate:audit-action\",\"code\":\"validation-failure\""),
+      std::string::npos);
+  EXPECT_GT(
+      after.rfind(
+          "\"urn:genogate:audit-action\",\"code\":\"validation-failure\""),
+      before.size());
+  EXPECT_EQ(after.find(patient_value), std::string::npos);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+  EXPECT_EQ((Logs() + ReadAll(dir_ + "/out")).find(patient_value),
+            std::string::npos);
+}
+
 TEST_F(ServeTest, AnswersMetadataAndRejectsAnInvalidVcfWithItsLine) {
   Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
          "--endpoint", "outbox=file://" + dir_ + "/outbox"});

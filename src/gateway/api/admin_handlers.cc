@@ -11,6 +11,7 @@
 #include "gateway/api/endpoint_checker.h"
 #include "gateway/api/internal/api_util.h"
 #include "gateway/queue/delivery_queue.h"
+#include "gateway/security/audit_http.h"
 
 namespace genogate::gateway {
 namespace api {
@@ -104,11 +105,13 @@ void WriteDeadLetter(JsonWriter& w, const DeadLetter& d, bool with_payload) {
   w.EndObject();
 }
 
-HttpResponse Endpoints(const AdminContext& c, const HttpRequest& req) {
+HttpResponse Endpoints(const AdminContext& c, const HttpRequest& req,
+                       AuditRecord* audit) {
   if (auto refused = Guard(c, req)) return *refused;
   const fhir::Format fmt = NegotiateOrJson(req);
   std::optional<std::string_view> check = req.Query("check");
   const bool run_check = check && (*check == "true" || *check == "1");
+  if (run_check) audit->details.emplace_back("check", "true");
   if (check && !run_check && *check != "false" && *check != "0") {
     return ErrorResponse(400, "invalid",
                          "parameter 'check' must be true or false",
@@ -163,7 +166,8 @@ HttpResponse Endpoints(const AdminContext& c, const HttpRequest& req) {
   return JsonResponse(200, buf);
 }
 
-HttpResponse Queues(const AdminContext& c, const HttpRequest& req) {
+HttpResponse Queues(const AdminContext& c, const HttpRequest& req,
+                    AuditRecord* /*audit*/) {
   if (auto refused = Guard(c, req)) return *refused;
   const fhir::Format fmt = NegotiateOrJson(req);
   Result<std::vector<QueueStats>> all = c.services.queue->AllStats();
@@ -199,7 +203,8 @@ HttpResponse Queues(const AdminContext& c, const HttpRequest& req) {
   return JsonResponse(200, buf);
 }
 
-HttpResponse ListDead(const AdminContext& c, const HttpRequest& req) {
+HttpResponse ListDead(const AdminContext& c, const HttpRequest& req,
+                      AuditRecord* audit) {
   if (auto refused = Guard(c, req)) return *refused;
   const fhir::Format fmt = NegotiateOrJson(req);
   Result<int64_t> offset = IntParam(req, "offset", 0, int64_t{1} << 40);
@@ -209,6 +214,7 @@ HttpResponse ListDead(const AdminContext& c, const HttpRequest& req) {
   std::vector<std::string> endpoints;
   if (std::optional<std::string_view> e = req.Query("endpoint")) {
     endpoints.emplace_back(*e);
+    audit->endpoint = std::string(*e);
   } else {
     Result<std::vector<QueueStats>> all = c.services.queue->AllStats();
     if (!all.ok()) return ErrorFor(all.error(), fmt, c.schema(), c.options);
@@ -230,7 +236,8 @@ HttpResponse ListDead(const AdminContext& c, const HttpRequest& req) {
   return JsonResponse(200, buf);
 }
 
-HttpResponse ShowDead(const AdminContext& c, const HttpRequest& req) {
+HttpResponse ShowDead(const AdminContext& c, const HttpRequest& req,
+                      AuditRecord* audit) {
   if (auto refused = Guard(c, req)) return *refused;
   const fhir::Format fmt = NegotiateOrJson(req);
   const std::string id = DeadLetterId(req);
@@ -239,17 +246,23 @@ HttpResponse ShowDead(const AdminContext& c, const HttpRequest& req) {
     return ErrorResponse(404, "not-found", "no such dead letter", "not-found",
                          fmt, c.schema());
   }
+  audit->endpoint = endpoint;
+  audit->submission_id = job;
   Result<DeadLetter> d = c.services.queue->GetDead(id);
   if (!d.ok()) return ErrorFor(d.error(), fmt, c.schema(), c.options);
+  FindPatientIdentifier(d->job.payload, &audit->patient_system,
+                        &audit->patient_value);
   std::optional<std::string_view> payload = req.Query("payload");
+  const bool with_payload = payload && (*payload == "true" || *payload == "1");
+  if (with_payload) audit->details.emplace_back("payload", "shown");
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  WriteDeadLetter(w, *d, payload && (*payload == "true" || *payload == "1"));
+  WriteDeadLetter(w, *d, with_payload);
   return JsonResponse(200, buf);
 }
 
 HttpResponse ChangeDead(const AdminContext& c, const HttpRequest& req,
-                        bool replay) {
+                        AuditRecord* audit, bool replay) {
   if (auto refused = Guard(c, req)) return *refused;
   const fhir::Format fmt = NegotiateOrJson(req);
   const std::string id = DeadLetterId(req);
@@ -257,6 +270,16 @@ HttpResponse ChangeDead(const AdminContext& c, const HttpRequest& req,
   if (!ParseDeadLetterId(id, &endpoint, &job).ok()) {
     return ErrorResponse(404, "not-found", "no such dead letter", "not-found",
                          fmt, c.schema());
+  }
+  audit->endpoint = endpoint;
+  audit->submission_id = job;
+  if (c.services.audit != nullptr) {
+    // Which patient the dead letter concerns (pseudonymised by the sink).
+    Result<DeadLetter> d = c.services.queue->GetDead(id);
+    if (d.ok()) {
+      FindPatientIdentifier(d->job.payload, &audit->patient_system,
+                            &audit->patient_value);
+    }
   }
   Status s =
       replay ? c.services.queue->Replay(id) : c.services.queue->Discard(id);
@@ -272,6 +295,31 @@ HttpResponse ChangeDead(const AdminContext& c, const HttpRequest& req,
   return JsonResponse(200, buf);
 }
 
+// Runs an admin handler and records its AuditEvent (see ApiServices::audit).
+HttpResponse Audited(const AdminContext& c, const HttpRequest& req,
+                     AuditAction action, const std::string& operation,
+                     HttpResponse (*fn)(const AdminContext&, const HttpRequest&,
+                                        AuditRecord*)) {
+  const Clock& clock =
+      c.services.clock ? *c.services.clock : *SystemClock::Get();
+  AuditRecord audit = AuditRecordFor(req, action, clock);
+  audit.operation = operation;
+  HttpResponse resp = fn(c, req, &audit);
+  if (c.services.audit == nullptr) return resp;
+  audit.when = clock.Now();
+  audit.outcome = resp.status < 400   ? AuditOutcome::kSuccess
+                  : resp.status < 500 ? AuditOutcome::kMinorFailure
+                                      : AuditOutcome::kSeriousFailure;
+  audit.outcome_text = "HTTP " + std::to_string(resp.status);
+  if (!c.services.audit->Record(audit).ok()) {
+    return ErrorFor(Error(ErrorCode::kUnavailable,
+                          "the audit event of this request could not be "
+                          "stored; a change it made stays made"),
+                    NegotiateOrJson(req), c.schema(), c.options);
+  }
+  return resp;
+}
+
 }  // namespace
 }  // namespace api
 
@@ -282,26 +330,37 @@ std::vector<ApiRoute> AdminRoutes(const ApiServices& services,
   std::vector<ApiRoute> routes;
   auto add = [&](std::string method, std::string pattern, std::string name,
                  HttpResponse (*fn)(const api::AdminContext&,
-                                    const HttpRequest&)) {
+                                    const HttpRequest&, AuditRecord*),
+                 AuditAction action) {
+    std::string operation = method + " " + pattern;
     routes.push_back({std::move(method), std::move(pattern), std::move(name),
-                      [ctx, fn](const HttpRequest& r) { return fn(*ctx, r); },
+                      [ctx, fn, action, operation](const HttpRequest& r) {
+                        return api::Audited(*ctx, r, action, operation, fn);
+                      },
                       false});
   };
-  add("GET", "/admin/endpoints", "admin.endpoints", &api::Endpoints);
-  add("GET", "/admin/queues", "admin.queues", &api::Queues);
-  add("GET", "/admin/dead-letters", "admin.dead_letters", &api::ListDead);
+  add("GET", "/admin/endpoints", "admin.endpoints", &api::Endpoints,
+      AuditAction::kAdmin);
+  add("GET", "/admin/queues", "admin.queues", &api::Queues,
+      AuditAction::kAdmin);
+  add("GET", "/admin/dead-letters", "admin.dead_letters", &api::ListDead,
+      AuditAction::kAdmin);
   for (std::string_view p :
        {"/admin/dead-letters/{endpoint}/{job}", "/admin/dead-letters/{id}"}) {
     std::string base(p);
-    add("GET", base, "admin.dead_letter", &api::ShowDead);
-    add("DELETE", base, "admin.dead_letter_discard",
-        [](const api::AdminContext& c, const HttpRequest& r) {
-          return api::ChangeDead(c, r, false);
-        });
-    add("POST", base + "/replay", "admin.dead_letter_replay",
-        [](const api::AdminContext& c, const HttpRequest& r) {
-          return api::ChangeDead(c, r, true);
-        });
+    add("GET", base, "admin.dead_letter", &api::ShowDead, AuditAction::kAdmin);
+    add(
+        "DELETE", base, "admin.dead_letter_discard",
+        [](const api::AdminContext& c, const HttpRequest& r, AuditRecord* a) {
+          return api::ChangeDead(c, r, a, false);
+        },
+        AuditAction::kAdmin);
+    add(
+        "POST", base + "/replay", "admin.dead_letter_replay",
+        [](const api::AdminContext& c, const HttpRequest& r, AuditRecord* a) {
+          return api::ChangeDead(c, r, a, true);
+        },
+        AuditAction::kReplay);
   }
   return routes;
 }

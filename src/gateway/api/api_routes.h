@@ -10,6 +10,7 @@
 //                GET|DELETE /admin/dead-letters/{endpoint}/{job}
 //                (also /admin/dead-letters/{id} with id "E%2Fjob"),
 //                POST /admin/dead-letters/{endpoint}/{job}/replay
+//   (each admin request is audited when ApiServices::audit is set)
 //
 // Errors are OperationOutcomes in the negotiated format (Accept or
 // _format: json, xml, application/fhir+json, application/fhir+xml;
@@ -52,6 +53,8 @@ namespace genogate::gateway {
 class SubmissionService;
 class DeliveryQueue;
 class EndpointChecker;
+class AuditSink;
+class Clock;
 
 struct ApiRoute {
   std::string method;
@@ -77,6 +80,15 @@ struct ApiServices {
   DeliveryQueue* queue = nullptr;
   // For GET /admin/endpoints (?check=true); may be null (no checks).
   EndpointChecker* endpoints = nullptr;
+  // Where every /admin/* request that reaches its handler is recorded: one
+  // AuditEvent ("replay" for .../replay, else "admin"; outcome from the
+  // status: 0 for 2xx, 4 for 4xx, 8 for 5xx; endpoint, job id and the dead
+  // letter's patient, pseudonymised). If the event cannot be stored the
+  // answer is 503 instead (a replay or discard already done stays done).
+  // Null: no audit. Submissions record through the SubmissionService.
+  AuditSink* audit = nullptr;
+  // The audit events' time; null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 struct ApiOptions {

@@ -182,7 +182,7 @@ std::vector<ApiRoute> FhirRoutes(const ApiServices& services,
                     false});
   routes.push_back({"POST", "/fhir", "fhir.transaction",
                     [services, options](const HttpRequest& r) {
-                      return api::Submit(services, options, r, true);
+                      return api::AuditedSubmit(services, options, r, true);
                     },
                     true});
   return routes;

@@ -5,6 +5,7 @@
 #include "fhir/operation_outcome.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/internal/api_util.h"
+#include "gateway/security/audit_http.h"
 #include "gateway/submission/submission_service.h"
 
 namespace genogate::gateway {
@@ -56,7 +57,7 @@ HttpResponse AcceptedResponse(const SubmitResult& r, fhir::Format format,
 
 // Shared by POST /submissions and POST /fhir.
 HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
-                    const HttpRequest& req, bool fhir_base) {
+                    const HttpRequest& req, bool fhir_base, bool* handed_over) {
   const fhir::Schema& schema = s.validator->schema();
   Result<fhir::Format> fmt = Negotiate(req);
   if (!fmt.ok()) return ErrorFor(fmt.error(), fhir::Format::kJson, schema, o);
@@ -81,10 +82,31 @@ HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
   sr.params = std::move(params).value();
   sr.idempotency_key = std::string(req.Header("Idempotency-Key"));
   sr.caller = req.caller;
+  sr.audit = AuditRecordFor(req, AuditAction::kSubmission, *SystemClock::Get());
+  sr.audit.operation = fhir_base ? "POST /fhir" : "POST /submissions";
+  if (handed_over != nullptr) *handed_over = true;
   Result<SubmitResult> r = s.submissions->Submit(std::move(sr));
   if (!r.ok()) return ErrorFor(r.error(), *fmt, schema, o);
   if (!r->accepted) return OutcomeResponse(422, r->issues, *fmt, schema);
   return AcceptedResponse(*r, *fmt, fhir_base, schema);
+}
+
+HttpResponse AuditedSubmit(const ApiServices& s, const ApiOptions& o,
+                           const HttpRequest& req, bool fhir_base) {
+  bool handed_over = false;
+  HttpResponse resp = Submit(s, o, req, fhir_base, &handed_over);
+  if (handed_over || s.audit == nullptr || resp.status < 400) return resp;
+  const Clock& clock = s.clock ? *s.clock : *SystemClock::Get();
+  AuditRecord audit = AuditRecordFor(req, AuditAction::kSubmission, clock);
+  audit.operation = fhir_base ? "POST /fhir" : "POST /submissions";
+  audit.outcome = AuditOutcome::kMinorFailure;
+  audit.outcome_text = "refused: HTTP " + std::to_string(resp.status);
+  if (!s.audit->Record(audit).ok()) {
+    return ErrorFor(
+        Error(ErrorCode::kUnavailable, "the audit event could not be stored"),
+        NegotiateOrJson(req), s.validator->schema(), o);
+  }
+  return resp;
 }
 
 namespace {
@@ -187,7 +209,7 @@ std::vector<ApiRoute> SubmissionRoutes(const ApiServices& services,
   std::vector<ApiRoute> routes;
   routes.push_back({"POST", "/submissions", "submissions.create",
                     [services, options](const HttpRequest& r) {
-                      return api::Submit(services, options, r, false);
+                      return api::AuditedSubmit(services, options, r, false);
                     },
                     true});
   routes.push_back({"GET", "/submissions/{id}", "submissions.get",

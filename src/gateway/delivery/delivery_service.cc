@@ -93,6 +93,9 @@ void DeliveryService::Start() {
       // delivery it is finishing.
       o.batch = 1;
       o.idle_wait = options_.idle_wait;
+      o.add_provenance = options_.add_provenance;
+      o.software = options_.software;
+      o.audit = options_.audit;
       lane->workers.push_back(std::make_unique<DeliveryWorker>(
           o, queue_, lane->target.get(), lane->breaker.get(), options_.clock,
           options_.jitter));

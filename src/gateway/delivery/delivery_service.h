@@ -59,6 +59,12 @@ struct DeliveryServiceOptions {
   // A worker waits this long (real time) after a pass with nothing to do,
   // after a queue error (Redis down), or while its breaker is open.
   std::chrono::milliseconds idle_wait{200};
+  // Passed to every worker (worker.h): Provenance on delivered bundles, the
+  // software name it gives, and where delivery events are recorded (not
+  // owned; null: none).
+  bool add_provenance = true;
+  std::string software = "genogate";
+  AuditSink* audit = nullptr;
 };
 
 // Per endpoint, for metrics. Counters are since Start (this process).

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "gateway/security/audit.h"
+#include "gateway/security/provenance.h"
+
 namespace genogate::gateway {
 
 RandomJitter::RandomJitter() : rng_(std::random_device{}()) {}
@@ -190,6 +193,57 @@ Result<int> DeliveryWorker::RunOnce() {
   return finished;
 }
 
+std::string DeliveryWorker::PayloadToSend(const Job& job,
+                                          std::string* note) const {
+  if (!options_.add_provenance) {
+    *note = "not added (off)";
+    return job.payload;
+  }
+  auto lab = job.metadata.find("lab");
+  if (lab == job.metadata.end() || lab->second.empty()) {
+    *note = "not added (the job names no lab)";
+    return job.payload;
+  }
+  ProvenanceInfo info;
+  info.lab = lab->second;
+  info.submission_id = job.id;
+  info.recorded = clock_->Now();
+  info.software = options_.software;
+  Result<std::string> with = AddProvenance(job.payload, info);
+  if (!with.ok()) {
+    *note = "not added (" + with.error().message() + ")";
+    return job.payload;
+  }
+  *note = "added";
+  return std::move(with).value();
+}
+
+void DeliveryWorker::Audit(const Job& job, int outcome, const std::string& text,
+                           const std::string& provenance_note,
+                           const std::vector<std::string>& resource_ids) const {
+  if (options_.audit == nullptr) return;
+  AuditRecord r;
+  r.action = AuditAction::kDelivery;
+  r.outcome = static_cast<AuditOutcome>(outcome);
+  r.outcome_text = text;
+  r.when = clock_->Now();
+  r.submission_id = job.id;
+  r.endpoint = options_.endpoint;
+  r.operation = "deliver";
+  auto lab = job.metadata.find("lab");
+  if (lab != job.metadata.end()) r.lab = lab->second;
+  FindPatientIdentifier(job.payload, &r.patient_system, &r.patient_value);
+  r.details.emplace_back("attempt", std::to_string(job.attempts));
+  if (!provenance_note.empty()) {
+    r.details.emplace_back("provenance", provenance_note);
+  }
+  for (const std::string& id : resource_ids) {
+    r.details.emplace_back("ehr-id", id);
+  }
+  // A failure is counted (and logged) by the sink; delivery goes on.
+  (void)options_.audit->Record(r);
+}
+
 Result<bool> DeliveryWorker::Process(const Job& job) {
   auto finish = [&](Status s) -> Result<bool> {
     // kConflict: the claim was taken over meanwhile; the other consumer
@@ -197,7 +251,10 @@ Result<bool> DeliveryWorker::Process(const Job& job) {
     if (!s.ok() && s.error().code() != ErrorCode::kConflict) return s.error();
     return s.ok();
   };
+  std::string provenance;
   auto dead = [&](const std::string& reason, std::string_view oo) {
+    Audit(job, static_cast<int>(AuditOutcome::kMajorFailure),
+          "dead-lettered: " + reason, provenance, {});
     Status s = queue_->DeadLetter(job, reason, oo);
     if (s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -212,10 +269,11 @@ Result<bool> DeliveryWorker::Process(const Job& job) {
                     std::to_string(options_.max_bundle_bytes),
                 "");
   }
-  TransactionOutcome out = target_->Deliver(job.id, job.payload);
+  const std::string payload = PayloadToSend(job, &provenance);
+  TransactionOutcome out = target_->Deliver(job.id, payload);
   if (!out.ok() && (out.error->code() == ErrorCode::kUnauthenticated ||
                     out.error->code() == ErrorCode::kPermissionDenied)) {
-    if (target_->RefreshAuth()) out = target_->Deliver(job.id, job.payload);
+    if (target_->RefreshAuth()) out = target_->Deliver(job.id, payload);
     if (!out.ok() && (out.error->code() == ErrorCode::kUnauthenticated ||
                       out.error->code() == ErrorCode::kPermissionDenied)) {
       breaker_->RecordSuccess();  // the endpoint is up
@@ -224,6 +282,8 @@ Result<bool> DeliveryWorker::Process(const Job& job) {
   }
   if (out.ok()) {
     breaker_->RecordSuccess();
+    Audit(job, static_cast<int>(AuditOutcome::kSuccess), "delivered",
+          provenance, out.resource_ids);
     Status s = queue_->MarkDelivered(job, out.resource_ids);
     if (s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -244,6 +304,8 @@ Result<bool> DeliveryWorker::Process(const Job& job) {
     }
     std::chrono::milliseconds delay = Backoff(job.attempts);
     if (out.retry_after) delay = std::max(delay, *out.retry_after);
+    Audit(job, static_cast<int>(AuditOutcome::kSeriousFailure),
+          "failed, will be retried: " + e.ToString(), provenance, {});
     return finish(Reschedule(job, delay, e.ToString()));
   }
   breaker_->RecordSuccess();

@@ -24,6 +24,21 @@
 //      Once the breaker opens mid-batch, the remaining claimed jobs are
 //      rescheduled for the end of the cool-down (reason "circuit open").
 //
+// Provenance: with add_provenance, a job whose metadata names its "lab"
+// (the submission service sets it) is sent with a Provenance appended
+// (security/provenance.h: the lab as author, genogate as transmitter,
+// recorded = the delivery time); a job without a lab, or a bundle that
+// cannot take one (not a transaction), is sent as it is.
+//
+// Audit: with an AuditSink, every job that was sent (or dead-lettered
+// without sending, e.g. too large) leaves exactly one "delivery"
+// AuditEvent: who = genogate, the endpoint, the submission (job id), the
+// lab, the bundle's patient (pseudonymised by the sink), outcome 0
+// (delivered, with the EHR's ids), 8 (failed, will be retried) or 12
+// (dead-lettered). A job rescheduled unsent because the breaker opened
+// leaves none. A failure to record does not stop delivery (the data has
+// already left); the sink counts it.
+//
 // Dead-letter and retry reasons carry codes and HTTP statuses only, never
 // bundle contents (they are stored in clear); the OperationOutcome is
 // stored encrypted by the queue.
@@ -41,6 +56,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "gateway/delivery/target.h"
@@ -48,6 +64,8 @@
 #include "gateway/queue/delivery_queue.h"
 
 namespace genogate::gateway {
+
+class AuditSink;
 
 // A source of uniform random numbers in [0, 1) for back-off jitter.
 class Jitter {
@@ -133,6 +151,12 @@ struct WorkerOptions {
   // Run(): wait this long (real time) when a pass found nothing to do or
   // the breaker is open.
   std::chrono::milliseconds idle_wait{200};
+  // Append a Provenance to bundles whose job names its lab (see above).
+  bool add_provenance = true;
+  // Provenance agent display for genogate, e.g. "genogate 0.4.0".
+  std::string software = "genogate";
+  // Where delivery events are recorded (not owned); null: none.
+  AuditSink* audit = nullptr;
 };
 
 // WorkerOptions for an endpoint's name, max_attempts, max_bundle_bytes and
@@ -175,6 +199,12 @@ class DeliveryWorker {
   Result<bool> Process(const Job& job);
   Status Reschedule(const Job& job, std::chrono::milliseconds delay,
                     const std::string& reason);
+  // The payload to send: job.payload, with a Provenance when it applies;
+  // `note` says which (for the audit event).
+  std::string PayloadToSend(const Job& job, std::string* note) const;
+  void Audit(const Job& job, int outcome, const std::string& text,
+             const std::string& provenance_note,
+             const std::vector<std::string>& resource_ids) const;
 
   const WorkerOptions options_;
   DeliveryQueue* queue_;

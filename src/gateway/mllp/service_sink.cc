@@ -10,6 +10,15 @@ Result<SubmissionOutcome> ServiceSink::Submit(const OruSubmission& s) {
   request.body = std::string(s.raw_message);
   request.idempotency_key = s.idempotency_key;
   request.caller = s.peer.client_subject;
+  request.audit.source_address = s.peer.address;
+  request.audit.operation = "MLLP ORU^R01";
+  if (s.read.message) {
+    if (const mappers::hl7v2::Segment* msh = s.read.message->Find("MSH")) {
+      // The request id of an MLLP message: its control id (MSH-10).
+      request.audit.request_id =
+          std::string(msh->Field(10).Component(1).Value());
+    }
+  }
   Result<SubmitResult> r = service_->Submit(std::move(request));
   SubmissionOutcome out;
   if (!r.ok()) {

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -322,6 +323,118 @@ std::string BuildAuditEventJson(const AuditRecord& r,
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+bool FindPatientIdentifier(std::string_view fhir_json, std::string* system,
+                           std::string* value) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(fhir_json.data(), fhir_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  const rapidjson::Value& root = doc;  // const iterators (clang, C++20)
+  auto from_patient = [&](const rapidjson::Value& r) {
+    if (!r.IsObject()) return false;
+    auto type = r.FindMember("resourceType");
+    if (type == r.MemberEnd() || !type->value.IsString() ||
+        std::string_view(type->value.GetString()) != "Patient") {
+      return false;
+    }
+    auto ids = r.FindMember("identifier");
+    if (ids == r.MemberEnd() || !ids->value.IsArray()) return false;
+    for (const rapidjson::Value& id : ids->value.GetArray()) {
+      if (!id.IsObject()) continue;
+      auto v = id.FindMember("value");
+      if (v == id.MemberEnd() || !v->value.IsString() ||
+          v->value.GetStringLength() == 0) {
+        continue;
+      }
+      auto sys = id.FindMember("system");
+      *system = sys != id.MemberEnd() && sys->value.IsString()
+                    ? sys->value.GetString()
+                    : "";
+      *value = std::string(v->value.GetString(), v->value.GetStringLength());
+      return true;
+    }
+    return false;
+  };
+  if (from_patient(root)) return true;
+  auto entries = root.FindMember("entry");
+  if (entries == root.MemberEnd() || !entries->value.IsArray()) return false;
+  for (const rapidjson::Value& e : entries->value.GetArray()) {
+    if (!e.IsObject()) continue;
+    auto r = e.FindMember("resource");
+    if (r != e.MemberEnd() && from_patient(r->value)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+        HexValue(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+bool IsIdentifierParam(std::string_view name) {
+  constexpr std::string_view kId = "identifier";
+  if (name == kId) return true;
+  if (name.size() <= kId.size()) return false;
+  char before = name[name.size() - kId.size() - 1];
+  return name.substr(name.size() - kId.size()) == kId &&
+         (before == '.' || before == ':');
+}
+
+}  // namespace
+
+void DescribeSearch(std::string_view query, AuditRecord* record) {
+  size_t q = query.find('?');
+  std::string op = "GET " + std::string(query.substr(0, q));
+  bool first = true;
+  bool have_patient = false;
+  std::string_view rest =
+      q == std::string_view::npos ? std::string_view() : query.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view()
+                                         : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string name = PercentDecoded(pair.substr(0, eq));
+    op += first ? "?" : "&";
+    op += name;
+    first = false;
+    if (!have_patient && eq != std::string_view::npos &&
+        IsIdentifierParam(name)) {
+      std::string value = PercentDecoded(pair.substr(eq + 1));
+      size_t bar = value.find('|');
+      if (bar == std::string::npos) {
+        record->patient_system.clear();
+        record->patient_value = value;
+      } else {
+        record->patient_system = value.substr(0, bar);
+        record->patient_value = value.substr(bar + 1);
+      }
+      have_patient = !record->patient_value.empty();
+    }
+  }
+  record->operation = std::move(op);
+}
+
 Status MemoryAuditSink::Record(const AuditRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
   records_.push_back(record);
@@ -353,7 +466,12 @@ AuditLog::~AuditLog() = default;
 Status AuditLog::Record(const AuditRecord& record) {
   RandomIdGenerator ids;
   std::string json = BuildAuditEventJson(record, pseudonymizer_, ids.NewId());
-  return Append(json, record.when);
+  Status s = Append(json, record.when);
+  if (!s.ok()) {
+    failures_.fetch_add(1);
+    if (failure_hook_) failure_hook_(record, s.error());
+  }
+  return s;
 }
 
 Status AuditLog::Append(const std::string& json, Timestamp when) {

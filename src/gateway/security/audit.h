@@ -29,7 +29,9 @@
 #ifndef GENOGATE_GATEWAY_SECURITY_AUDIT_H_
 #define GENOGATE_GATEWAY_SECURITY_AUDIT_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -113,13 +115,30 @@ std::string BuildAuditEventJson(const AuditRecord& record,
                                 const Pseudonymizer& pseudonymizer,
                                 std::string_view event_id);
 
+// The first identifier (system, value) of the first Patient resource among
+// the entries of a FHIR JSON Bundle (or of the resource itself if it is a
+// Patient), for AuditRecord::patient_*. False (outputs untouched) when the
+// text is not JSON or holds no Patient with an identifier value.
+bool FindPatientIdentifier(std::string_view fhir_json, std::string* system,
+                           std::string* value);
+
+// For a FHIR search ("Type?name=value&..."): sets record->operation to
+// "GET Type?name1&name2" (parameter names only: values may be PHI) and, when
+// a parameter is named identifier or ends in ".identifier" / ":identifier"
+// (Patient?identifier=, Observation?subject:Patient.identifier=, ...), the
+// first such value ("system|value", percent-decoded) as the patient.
+void DescribeSearch(std::string_view query, AuditRecord* record);
+
 // Where services record audit events (the Redis AuditLog, or a fake).
+//
+// When Record fails, front ends that answer a caller (HTTP, MLLP) do not
+// answer success: they answer 503 / ACK AR so that the caller sends again
+// (see "audit failures" in docs/architecture.md); the delivery worker, which
+// has nobody to answer, carries on. Either way the failure is counted.
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  // Records one event. Errors as the storage's (kUnavailable: Redis down;
-  // the caller decides whether the action may proceed unaudited — genogate
-  // refuses a submission it cannot audit).
+  // Records one event. Errors as the storage's (kUnavailable: Redis down).
   virtual Status Record(const AuditRecord& record) = 0;
 };
 
@@ -143,6 +162,12 @@ struct AuditLogOptions {
 
 class AuditLog final : public AuditSink {
  public:
+  // Called (on the recording thread) after each failed Record with the
+  // record and the error, e.g. to log it (no PHI: the record's fields
+  // other than patient_*). Set before the log is shared between threads.
+  using FailureHook =
+      std::function<void(const AuditRecord& record, const Error& error)>;
+
   // Connects to Redis (kUnavailable if it cannot) with the pseudonym key.
   static Result<std::unique_ptr<AuditLog>> Open(AuditLogOptions options,
                                                 Pseudonymizer pseudonymizer);
@@ -151,6 +176,10 @@ class AuditLog final : public AuditSink {
   // Builds the AuditEvent and appends it (XADD). kUnavailable if Redis is
   // down (the event is not stored).
   Status Record(const AuditRecord& record) override;
+
+  // Records that failed since Open (for genogate_audit_write_failures_total).
+  int64_t failures() const { return failures_.load(); }
+  void set_failure_hook(FailureHook hook) { failure_hook_ = std::move(hook); }
 
   // Calls `sink` with each stored AuditEvent's JSON (oldest first) whose
   // time is within [from, to] (Timestamp::min() / max() for open ends), at
@@ -172,6 +201,8 @@ class AuditLog final : public AuditSink {
   Pseudonymizer pseudonymizer_;
   std::mutex mu_;
   std::unique_ptr<RedisClient> client_;
+  std::atomic<int64_t> failures_{0};
+  FailureHook failure_hook_;
 };
 
 }  // namespace genogate::gateway

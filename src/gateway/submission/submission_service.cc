@@ -215,6 +215,49 @@ std::string Summary(const SubmissionRecord& record,
   return "queued";
 }
 
+// The first identifier of the first Patient entry of `bundle`.
+bool PatientOf(const Node& bundle, std::string* system, std::string* value) {
+  for (const Node* entry : bundle.Children("entry")) {
+    const Node* r = entry->Child("resource");
+    if (r == nullptr || r->resource_type() != "Patient") continue;
+    for (const Node* id : r->Children("identifier")) {
+      std::string_view v = id->ChildValue("value");
+      if (v.empty()) continue;
+      *system = std::string(id->ChildValue("system"));
+      *value = std::string(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The lab a submission is made for: the authenticated caller's lab, else
+// the `lab` parameter, else the lab of the first mapped report key
+// ("urn:genogate:lab:<lab>|..."), else "".
+std::string OwnerLab(const SubmissionRequest& request,
+                     const std::vector<std::string>& report_keys) {
+  if (!request.audit.lab.empty()) return request.audit.lab;
+  if (!request.params.lab.empty()) return request.params.lab;
+  constexpr std::string_view kLabSystem = "urn:genogate:lab:";
+  for (const std::string& key : report_keys) {
+    std::string_view k = key;
+    if (k.substr(0, kLabSystem.size()) != kLabSystem) continue;
+    k.remove_prefix(kLabSystem.size());
+    return std::string(k.substr(0, k.find('|')));
+  }
+  return "";
+}
+
+AuditOutcome OutcomeFor(const Error& e) {
+  switch (e.code()) {
+    case ErrorCode::kInvalidInput:
+    case ErrorCode::kConflict:
+      return AuditOutcome::kMinorFailure;
+    default:
+      return AuditOutcome::kSeriousFailure;
+  }
+}
+
 }  // namespace
 
 void RedactPatientData(const fhir::Node& resource,
@@ -552,7 +595,8 @@ Result<ConvertResult> DefaultSubmissionService::Convert(
 
 Status DefaultSubmissionService::Enqueue(const SubmissionRecord& record,
                                          const std::string& report_key,
-                                         const std::string& payload) const {
+                                         const std::string& payload,
+                                         const std::string& lab) const {
   for (const std::string& endpoint : record.endpoints) {
     Job job;
     job.id = record.id;
@@ -561,6 +605,8 @@ Status DefaultSubmissionService::Enqueue(const SubmissionRecord& record,
     job.payload = payload;
     job.metadata["format"] = record.format;
     job.metadata["content-type"] = "application/fhir+json";
+    // The Provenance author at delivery (provenance.h); not PHI.
+    if (!lab.empty()) job.metadata["lab"] = lab;
     Result<EnqueueResult> r = queue_->Enqueue(endpoint, std::move(job));
     if (!r.ok()) return r.error();
   }
@@ -569,6 +615,55 @@ Status DefaultSubmissionService::Enqueue(const SubmissionRecord& record,
 
 Result<SubmitResult> DefaultSubmissionService::Submit(
     SubmissionRequest request) {
+  AuditRecord audit = request.audit;
+  audit.caller = request.caller;
+  if (audit.lab.empty()) audit.lab = request.params.lab;
+  if (!request.params.patient.empty()) {
+    mappers::IdentifierValue p =
+        mappers::ParseIdentifierText(request.params.patient);
+    audit.patient_system = p.system;
+    audit.patient_value = p.value;
+  }
+  audit.details.emplace_back("format",
+                             std::string(SubmissionFormatName(request.format)));
+  Result<SubmitResult> r = SubmitUnaudited(std::move(request), &audit);
+  if (options_.audit == nullptr) return r;
+  audit.when = clock_->Now();
+  if (!r.ok()) {
+    audit.action = AuditAction::kSubmission;
+    audit.outcome = OutcomeFor(r.error());
+    audit.outcome_text =
+        "not accepted: " + std::string(ErrorCodeName(r.error().code()));
+  } else if (r->accepted) {
+    audit.action = AuditAction::kSubmission;
+    audit.outcome = AuditOutcome::kSuccess;
+    audit.outcome_text =
+        r->duplicate ? "accepted earlier (duplicate)" : "accepted and queued";
+    audit.submission_id = r->id;
+    for (const std::string& e : r->endpoints) {
+      audit.details.emplace_back("endpoint", e);
+    }
+  } else {
+    audit.action = AuditAction::kValidationFailure;
+    audit.outcome = AuditOutcome::kMinorFailure;
+    size_t errors = 0;
+    for (const Issue& i : r->issues.issues()) {
+      if (i.severity == Severity::kError || i.severity == Severity::kFatal) {
+        ++errors;
+      }
+    }
+    audit.outcome_text = "rejected: " + std::to_string(errors) + " error(s)";
+  }
+  if (Status s = options_.audit->Record(audit); !s.ok() && r.ok()) {
+    return Error(ErrorCode::kUnavailable,
+                 "the audit event could not be stored; send again (with the "
+                 "same Idempotency-Key)");
+  }
+  return r;
+}
+
+Result<SubmitResult> DefaultSubmissionService::SubmitUnaudited(
+    SubmissionRequest request, AuditRecord* audit) {
   const Timestamp accepted = clock_->Now();
   if (request.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
     return Error(ErrorCode::kInvalidInput,
@@ -576,6 +671,9 @@ Result<SubmitResult> DefaultSubmissionService::Submit(
   }
   Result<Mapped> m = Map(request);
   if (!m.ok()) return m.error();
+  PatientOf(m->bundle, &audit->patient_system, &audit->patient_value);
+  const std::string lab = OwnerLab(request, m->report_keys);
+  audit->lab = lab;
   Scrub(request, m->bundle, &m->issues);
   SubmitResult out;
   out.hl7v2_problems = std::move(m->hl7v2_problems);
@@ -634,7 +732,7 @@ Result<SubmitResult> DefaultSubmissionService::Submit(
   }
   const std::string report_key = QueueReportKey(m->report_keys, record.id);
   if (!record.HasStage("queued")) {
-    if (Status s = Enqueue(record, report_key, *payload); !s.ok()) {
+    if (Status s = Enqueue(record, report_key, *payload, lab); !s.ok()) {
       return s.error();
     }
     if (Status s = store_->AddStage(record.id, "queued", clock_->Now());

@@ -64,6 +64,7 @@
 #include "fhir/schema.h"
 #include "gateway/queue/clock.h"
 #include "gateway/queue/delivery_queue.h"
+#include "gateway/security/audit.h"
 #include "gateway/submission/submission_store.h"
 #include "mappers/hl7v2/problem.h"
 #include "mappers/vcf/bed.h"
@@ -111,6 +112,11 @@ struct SubmissionRequest {
   std::string idempotency_key;
   // The authenticated caller ("" when anonymous).
   std::string caller;
+  // Who and from where, for the audit event (AuditRecordFor: roles, the
+  // caller's lab, source address, request id; and `operation`, e.g.
+  // "POST /submissions"). The service fills the rest (action, outcome,
+  // time, submission id, lab, pseudonymised patient, endpoints).
+  AuditRecord audit;
 };
 
 struct SubmitResult {
@@ -216,6 +222,14 @@ struct SubmissionServiceOptions {
   // HL7 v2 / lab JSON / FHIR input larger than this is rejected
   // (too-long issue).
   size_t max_message_bytes = size_t{10} << 20;
+  // Where Submit records one AuditEvent per call (not owned); null: none.
+  // Accepted (also a duplicate): "submission", outcome 0; rejected:
+  // "validation-failure", outcome 4; an Error: "submission", outcome 4
+  // (kInvalidInput, kConflict) or 8. If the event cannot be stored, Submit
+  // returns kUnavailable instead of its answer (an accepted submission
+  // stays queued; a resend with the same Idempotency-Key is a duplicate and
+  // is audited), so no caller hears "accepted" for an unaudited action.
+  AuditSink* audit = nullptr;
 };
 
 // The implementation over a Validator, a DeliveryQueue and a
@@ -248,10 +262,12 @@ class DefaultSubmissionService final : public SubmissionService {
                            DeliveryQueue* queue, SubmissionStore* store,
                            const Clock* clock, IdGenerator* ids);
   Result<Mapped> Map(const SubmissionRequest& request) const;
+  Result<SubmitResult> SubmitUnaudited(SubmissionRequest request,
+                                       AuditRecord* audit);
   static void Scrub(const SubmissionRequest& request, const fhir::Node& bundle,
                     IssueList* issues);
   Status Enqueue(const SubmissionRecord& record, const std::string& report_key,
-                 const std::string& payload) const;
+                 const std::string& payload, const std::string& lab) const;
 
   SubmissionServiceOptions options_;
   const conformance::Validator* validator_;

@@ -68,6 +68,9 @@ class TestApi {
     req.headers = std::move(headers);
     req.caller = std::move(caller);
     req.roles = std::move(roles);
+    req.remote_address = remote_address_;
+    req.request_id = request_id_;
+    req.caller_lab = caller_lab_;
     std::vector<std::string> segs = Split(raw_path, '/');
     const ApiRoute* best = nullptr;
     int best_score = -1;
@@ -110,8 +113,18 @@ class TestApi {
 
   const std::vector<ApiRoute>& routes() const { return routes_; }
 
+  // What the server and AccessControl would set on the next requests.
+  void set_peer(std::string remote_address, std::string request_id) {
+    remote_address_ = std::move(remote_address);
+    request_id_ = std::move(request_id);
+  }
+  void set_caller_lab(std::string lab) { caller_lab_ = std::move(lab); }
+
  private:
   std::vector<ApiRoute> routes_;
+  std::string remote_address_;
+  std::string request_id_;
+  std::string caller_lab_;
 };
 
 inline rapidjson::Document ParseJsonBody(const std::string& body) {

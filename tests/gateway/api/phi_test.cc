@@ -1,21 +1,29 @@
 // PHI check: results for a patient with a distinctive name and identifiers
 // go through the HTTP handlers (accepted and rejected, every input format)
-// onto a real Redis; no answer, status, error message, OperationOutcome or
-// anything Redis holds in clear contains them.
+// onto a real Redis; no answer, status, error message, OperationOutcome,
+// audit event or anything Redis holds in clear contains them.
 #include <gtest/gtest.h>
 
 #include "fhir/codec.h"
-#include "gateway/api/redis_api_test_util.h"
+#include "gateway/api/api_routes.h"
+#include "gateway/api/api_test_util.h"
+#include "gateway/queue/queue_test_util.h"
+#include "gateway/security/audit.h"
+#include "gateway/submission/submission_service.h"
+#include "gateway/submission/submission_test_util.h"
+#include "testing/redis_server.h"
 
 namespace genogate::gateway {
 namespace {
 
 using genogate::testing::RedisServer;
-using testing::RedisApi;
+using testing::MakeRedisQueue;
 using testing::SampleHl7;
 using testing::SampleLabJson;
 using testing::SampleVcf;
+using testing::SharedValidationEnv;
 using testing::TestApi;
+using testing::UniquePrefix;
 
 // Distinctive values that must never leave the payload.
 const std::vector<std::string>& Phi() {
@@ -77,12 +85,36 @@ std::string DumpRedis(const RedisServer& server) {
 }
 
 TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
-  std::unique_ptr<RedisApi> env = RedisApi::Start();
-  ASSERT_NE(env, nullptr);
-  const RedisServer* redis = env->redis.get();
-  RedisQueue* queue = env->queue.get();
-  DefaultSubmissionService* service = env->service.get();
-  const TestApi& api = *env->api;
+  auto redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  FakeClock clock;
+  auto queue = MakeRedisQueue(*redis, QueueOptions{}, &clock);
+  ASSERT_NE(queue, nullptr);
+  auto store = RedisSubmissionStore::Open(*RedisOptions::FromUrl(redis->url()),
+                                          UniquePrefix());
+  ASSERT_TRUE(store.ok());
+  const std::string audit_key = "phi-test-audit-key-0123456789abcdef";
+  AuditLogOptions ao;
+  ao.redis = *RedisOptions::FromUrl(redis->url());
+  auto audit = AuditLog::Open(ao, *Pseudonymizer::Create(audit_key));
+  ASSERT_TRUE(audit.ok());
+  SubmissionServiceOptions so;
+  so.endpoints = {"ehr"};
+  so.audit = audit->get();
+  auto service = DefaultSubmissionService::Create(
+      so, SharedValidationEnv().validator.get(), queue.get(), store->get(),
+      &clock);
+  ASSERT_TRUE(service.ok());
+  ApiServices services;
+  services.submissions = service->get();
+  services.validator = SharedValidationEnv().validator.get();
+  services.packages = SharedValidationEnv().packages.get();
+  services.queue = queue.get();
+  services.audit = audit->get();
+  ApiOptions options;
+  options.started = "2026-11-29T12:00:00Z";
+  TestApi api(ApiRoutes(services, options));
+  api.set_peer("203.0.113.5:40000", "phi-req");
 
   std::vector<HttpResponse> answers;
   auto post = [&](std::string target, std::string body, std::string type,
@@ -122,7 +154,7 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   // Rejected: a FHIR Bundle whose Patient has an impossible birth date and
   // whose lab JSON twin has a broken variant; a bad parameter value.
   Result<ConvertResult> c =
-      service->Convert({SubmissionFormat::kLabJson, lab, {}, "", ""});
+      (*service)->Convert({SubmissionFormat::kLabJson, lab, {}, "", ""});
   ASSERT_TRUE(c.ok() && c->bundle);
   std::string bundle = *fhir::WriteJson(*c->bundle);
   bundle = Replace(bundle, "\"birthDate\":\"1961-02-23\"",
@@ -164,6 +196,25 @@ TEST(PhiTest, NothingLeaksThroughAnswersStatusOrRedis) {
   std::vector<Job> jobs = *queue->Claim("ehr", "w", 10);
   ASSERT_EQ(jobs.size(), 3u);
   EXPECT_NE(jobs[0].payload.find("Quixotesque"), std::string::npos);
+
+  // Admin actions on a dead letter of that patient are audited too.
+  ASSERT_TRUE(queue->DeadLetter(jobs[0], "rejected: HTTP 422", "").ok());
+  const std::string dead = "/admin/dead-letters/ehr/" + jobs[0].id;
+  HttpResponse shown = api.Call("GET", dead + "?payload=true");
+  EXPECT_NE(shown.body.find("Quixotesque"), std::string::npos);
+  EXPECT_EQ(api.Call("POST", dead + "/replay").status, 200);
+
+  // The audit trail names the patient only by pseudonym.
+  Result<std::string> trail =
+      (*audit)->ReadNdjson(Timestamp::min(), Timestamp::max(), 1000);
+  ASSERT_TRUE(trail.ok());
+  ExpectNoPhi("audit trail", *trail);
+  ExpectNoPhi("Redis after admin", DumpRedis(*redis));
+  size_t events = std::count(trail->begin(), trail->end(), '\n');
+  EXPECT_EQ(events, answers.size() - 2 + 2);  // not $validate, $convert
+  const std::string pseudonym = Pseudonymizer::Create(audit_key)->Pseudonym(
+      "urn:oid:1.2", "MRN-ZQ-4412987");
+  EXPECT_NE(trail->find(pseudonym), std::string::npos);
 }
 
 }  // namespace

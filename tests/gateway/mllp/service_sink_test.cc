@@ -31,6 +31,7 @@ class ServiceSinkTest : public ::testing::Test {
   void SetUp() override {
     SubmissionServiceOptions so;
     so.endpoints = {"ehr"};
+    so.audit = &audit_;
     auto service = DefaultSubmissionService::Create(
         so, genogate::testing::SharedValidationEnv().validator.get(), &queue_,
         &store_);
@@ -60,6 +61,7 @@ class ServiceSinkTest : public ::testing::Test {
 
   MemoryQueue queue_;
   MemorySubmissionStore store_;
+  MemoryAuditSink audit_;
   std::unique_ptr<DefaultSubmissionService> service_;
   std::unique_ptr<ServiceSink> sink_;
   std::unique_ptr<OruHandler> handler_;
@@ -121,6 +123,39 @@ TEST_F(ServiceSinkTest, ValidationErrorsGiveAE) {
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(queue_.Stats("ehr")->ready, 0);
+}
+
+TEST_F(ServiceSinkTest, EachMessageLeavesOneAuditRecord) {
+  const std::string msg = DataFile("brca1_germline_two_variants.hl7");
+  ASSERT_EQ(Send(msg)[1], "MSA|AA|MSG00001");
+  ASSERT_EQ(Send(msg)[1], "MSA|AA|MSG00001");  // resent: a duplicate
+  std::string invalid = msg;
+  const std::string good = "69551-0^Genomic alt allele [ID]^LN|1|TG|";
+  invalid.replace(invalid.find(good), good.size(),
+                  "69551-0^Genomic alt allele [ID]^LN|1|TQ|");
+  invalid.replace(invalid.find("MSG00001"), 8, "MSG00002");
+  ASSERT_EQ(Send(invalid)[1], "MSA|AE|MSG00002");
+
+  std::vector<AuditRecord> records = audit_.records();
+  ASSERT_EQ(records.size(), 3u);
+  for (const AuditRecord& r : records) {
+    EXPECT_EQ(r.operation, "MLLP ORU^R01");
+    EXPECT_EQ(r.source_address.rfind("127.0.0.1:", 0), 0u) << r.source_address;
+    EXPECT_EQ(r.patient_value, "MRN12345");
+    EXPECT_FALSE(r.patient_system.empty());
+    EXPECT_EQ(r.endpoint, "");
+  }
+  EXPECT_EQ(records[0].action, AuditAction::kSubmission);
+  EXPECT_EQ(records[0].outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(records[0].request_id, "MSG00001");
+  EXPECT_FALSE(records[0].submission_id.empty());
+  EXPECT_EQ(records[1].action, AuditAction::kSubmission);
+  EXPECT_EQ(records[1].submission_id, records[0].submission_id);
+  EXPECT_NE(records[1].outcome_text.find("duplicate"), std::string::npos);
+  EXPECT_EQ(records[2].action, AuditAction::kValidationFailure);
+  EXPECT_EQ(records[2].outcome, AuditOutcome::kMinorFailure);
+  EXPECT_EQ(records[2].request_id, "MSG00002");
+  EXPECT_TRUE(records[2].submission_id.empty());
 }
 
 TEST_F(ServiceSinkTest, StoreUnavailableGivesAR) {

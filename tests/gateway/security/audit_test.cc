@@ -435,6 +435,53 @@ TEST(AuditHttpTest, RecordForARequestAndTimes) {
             ToUnixMillis(clock.Now()) - 1);
 }
 
+TEST(AuditHelpersTest, DescribeSearchKeepsNamesAndPseudonymisesThePatient) {
+  AuditRecord r;
+  DescribeSearch(
+      "Observation?subject:Patient.identifier=urn:oid:1.2%7CMRN%2042&code=x&"
+      "_count=10",
+      &r);
+  EXPECT_EQ(r.operation,
+            "GET Observation?subject:Patient.identifier&code&"
+            "_count");
+  EXPECT_EQ(r.patient_system, "urn:oid:1.2");
+  EXPECT_EQ(r.patient_value, "MRN 42");
+  AuditRecord plain;
+  DescribeSearch("Patient?identifier=abc&name=Smith", &plain);
+  EXPECT_EQ(plain.operation, "GET Patient?identifier&name");
+  EXPECT_EQ(plain.patient_system, "");
+  EXPECT_EQ(plain.patient_value, "abc");
+  AuditRecord none;
+  DescribeSearch("DiagnosticReport?accession-identifier=A1", &none);
+  EXPECT_EQ(none.operation, "GET DiagnosticReport?accession-identifier");
+  EXPECT_TRUE(none.patient_value.empty());  // "-identifier" is not ours
+  AuditRecord bare;
+  DescribeSearch("Patient", &bare);
+  EXPECT_EQ(bare.operation, "GET Patient");
+}
+
+TEST(AuditHelpersTest, FindPatientIdentifierInABundleOrAPatient) {
+  std::string system, value;
+  EXPECT_TRUE(FindPatientIdentifier(
+      R"({"resourceType":"Bundle","entry":[{"resource":{"resourceType":)"
+      R"("Specimen","identifier":[{"value":"S1"}]}},{"resource":{)"
+      R"("resourceType":"Patient","identifier":[{"system":"urn:x"},)"
+      R"({"system":"urn:mrn","value":"P-1"}]}}]})",
+      &system, &value));
+  EXPECT_EQ(system, "urn:mrn");
+  EXPECT_EQ(value, "P-1");
+  EXPECT_TRUE(FindPatientIdentifier(
+      R"({"resourceType":"Patient","identifier":[{"value":"P-2"}]})", &system,
+      &value));
+  EXPECT_EQ(system, "");
+  EXPECT_EQ(value, "P-2");
+  value = "unchanged";
+  EXPECT_FALSE(
+      FindPatientIdentifier(R"({"resourceType":"Bundle"})", &system, &value));
+  EXPECT_FALSE(FindPatientIdentifier("not json", &system, &value));
+  EXPECT_EQ(value, "unchanged");
+}
+
 TEST(MemoryAuditSinkTest, KeepsRecords) {
   MemoryAuditSink sink;
   AuditRecord r;

@@ -84,8 +84,19 @@ std::optional<SubmissionFormat> FormatForMediaType(std::string_view media,
 // check the role and Content-Type (415), parse parameters (400), submit
 // (422 / 202 with Location; errors by ErrorFor). POST /fhir answers 202
 // with an OperationOutcome; /submissions with a small JSON body.
+// `handed_over` (optional) is set when the request reached the
+// SubmissionService (which then recorded its audit event).
 HttpResponse Submit(const ApiServices& services, const ApiOptions& options,
-                    const HttpRequest& request, bool fhir_base);
+                    const HttpRequest& request, bool fhir_base,
+                    bool* handed_over = nullptr);
+
+// Submit, and when the request was refused before it reached the
+// SubmissionService (role, Content-Type, parameters), one "submission"
+// AuditEvent with outcome 4 in ApiServices::audit (503 if it cannot be
+// stored).
+HttpResponse AuditedSubmit(const ApiServices& services,
+                           const ApiOptions& options,
+                           const HttpRequest& request, bool fhir_base);
 
 // "2026-01-01T00:00:00.000Z".
 std::string IsoTime(Timestamp t);
