@@ -11,6 +11,7 @@
 #include "gateway/api/endpoint_checker.h"
 #include "gateway/api/internal/api_util.h"
 #include "gateway/queue/delivery_queue.h"
+#include "gateway/security/security_config.h"
 
 namespace genogate::gateway {
 namespace api {
@@ -29,7 +30,7 @@ std::optional<HttpResponse> Guard(const AdminContext& c,
   if (!fmt.ok()) {
     return ErrorFor(fmt.error(), fhir::Format::kJson, c.schema(), c.options);
   }
-  return RequireRole(req, "admin", c.options, c.schema());
+  return RequireRole(req, {kRoleAdmin}, c.schema());
 }
 
 Result<int64_t> IntParam(const HttpRequest& req, std::string_view name,
