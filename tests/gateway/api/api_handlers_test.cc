@@ -501,6 +501,63 @@ TEST_F(ApiHandlersTest, ConvertReturnsTheBundleWithoutQueueing) {
   EXPECT_TRUE(queue_.AllStats()->empty());
 }
 
+// The performer as an Organization entry of the Bundle (by fullUrl).
+TEST_F(ApiHandlersTest, APerformerOrganizationInTheBundleMustBeTheCallersLab) {
+  const std::string bundle = FhirBundleJson();
+  const std::string entries = "\"entry\":[";
+  const std::string performer = "\"performer\":[{";
+  ASSERT_NE(bundle.find(entries), std::string::npos);
+  ASSERT_NE(bundle.find(performer), std::string::npos);
+  auto with_org = [&](const std::string& ids) {
+    std::string b = bundle;
+    b.replace(b.find(performer), performer.size(),
+              performer +
+                  "\"reference\":\"urn:uuid:0b9c7a51-7e1f-4c1e-9d3c-"
+                  "0c6f5f0a1b2c\",");
+    b.replace(b.find(entries), entries.size(),
+              entries +
+                  "{\"fullUrl\":\"urn:uuid:0b9c7a51-7e1f-4c1e-9d3c-"
+                  "0c6f5f0a1b2c\",\"resource\":{\"resourceType\":"
+                  "\"Organization\",\"identifier\":[" +
+                  ids +
+                  "],\"name\":\"A lab\"},\"request\":{\"method\":"
+                  "\"POST\",\"url\":\"Organization\"}},");
+    return b;
+  };
+  const std::string clia = "{\"system\":\"urn:clia\",\"value\":\"05D0000001\"}";
+  const Headers fhir = {{"Content-Type", "application/fhir+json"}};
+  HttpResponse r =
+      api_->Call("POST", "/fhir", with_org(clia), fhir, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_TRUE(queue_.AllStats()->empty());
+  // One of its identifiers is the caller's lab id: accepted.
+  r = api_->Call("POST", "/fhir",
+                 with_org(clia + ",{\"system\":\"urn:genogate:lab\","
+                                 "\"value\":\"lab-a\"}"),
+                 fhir, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 202) << r.body;
+}
+
+// A lab's reports are ordered only against its own: another lab sending
+// the same accession with an older version is not superseded by it (and a
+// newer one would not supersede it).
+TEST_F(ApiHandlersTest, ReportOrderingIsScopedToTheLab) {
+  const Headers json = {{"Content-Type", "application/json"}};
+  auto submit = [&](const std::string& lab, int version) {
+    HttpResponse r =
+        api_->Call("POST", "/submissions?version=" + std::to_string(version),
+                   SampleLabJson(), json, lab, {"lab"});
+    EXPECT_EQ(r.status, 202) << r.body;
+    HttpResponse st = api_->Call("GET", std::string(r.Header("Location")), "",
+                                 {}, lab, {"lab"});
+    return std::string(ParseJsonBody(st.body)["state"].GetString());
+  };
+  EXPECT_EQ(submit("lab-a", 5), "queued");
+  EXPECT_EQ(submit("lab-b", 1), "queued");
+  // Within one lab an older version is superseded at once.
+  EXPECT_EQ(submit("lab-a", 4), "superseded");
+}
+
 TEST_F(ApiHandlersTest, TransactionPostedToFhirBaseIsASubmission) {
   HttpResponse r = Post("/fhir", FhirBundleJson(), "application/fhir+json");
   ASSERT_EQ(r.status, 202) << r.body;
