@@ -465,8 +465,9 @@ Status CheckListenAllowed(const SecurityConfig& config,
       "refusing to listen on " + std::string(listen) +
           " without authentication: anyone who can reach it could submit "
           "and read genomic results. Configure callers under 'security:' in "
-          "the config file (jwt issuers, api_keys or mtls mappings; see "
-          "docs/architecture.md, Security), or listen on 127.0.0.1");
+          "the config file (api_keys: make one with 'genogate keys "
+          "api-key'; jwt issuers; or mtls mappings; see docs/security.md), "
+          "or listen on 127.0.0.1");
 }
 
 }  // namespace genogate::gateway
