@@ -1,5 +1,7 @@
 // genogate serve: runs the gateway (HTTP server, embedded or external
-// Redis, and what serve_wiring.h wires in) until SIGTERM or SIGINT.
+// Redis, and what serve_wiring.h wires in) until SIGTERM or SIGINT. SIGHUP
+// reloads the TLS certificates and keys of the HTTP server and the MLLP
+// listener from their files (they are also reloaded when the files change).
 //
 // Flags override the config file's `server:` section; with neither, it
 // serves on 127.0.0.1:8080 with a private redis-server in
@@ -117,6 +119,10 @@ int RunServe(const ServeFlags& f) {
   }
   Status safe = gateway::CheckListenSafety(config);
   if (!safe.ok()) return ServeFail(safe.error());
+  const std::string mllp_listen =
+      f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  safe = gateway::CheckMllpListenSafety(config, mllp_listen);
+  if (!safe.ok()) return ServeFail(safe.error());
   Result<gateway::RedisOptions> external = gateway::RedisOptions();
   if (!config.redis_url.empty()) {
     external = gateway::RedisOptions::FromUrl(config.redis_url);
@@ -141,6 +147,7 @@ int RunServe(const ServeFlags& f) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -162,7 +169,8 @@ int RunServe(const ServeFlags& f) {
   ctx.config_file = f.config;
   ctx.config_has_endpoints = has_endpoints;
   ctx.endpoint_flags = f.endpoints;
-  ctx.mllp_listen = f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  ctx.mllp_listen = mllp_listen;
+  ctx.mllp_options = &config.mllp;
   ctx.queue_key_file = config.queue_key_file;
   ctx.data_dir = data.string();
   ctx.metrics = &metrics;
@@ -286,9 +294,16 @@ int RunServe(const ServeFlags& f) {
       .Str("redis", ctx.embedded_redis ? "embedded" : ctx.redis.Describe())
       .Str("data_dir", ctx.data_dir);
 
-  // 7. Wait for SIGTERM / SIGINT, then shut down gracefully.
+  // 7. Wait for SIGTERM / SIGINT, then shut down gracefully. SIGHUP:
+  // reload the TLS files (each server logs the outcome; a failure keeps the
+  // certificate in use).
   int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
+  for (;;) {
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) break;
+    logger.Info("serve.reload").Str("signal", "SIGHUP");
+    if (!http.tls_cert_file.empty()) (void)(*server)->ReloadTls();
+    for (const auto& reload : ctx.reloads) reload();
   }
   logger.Info("serve.stopping")
       .Str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")
@@ -332,8 +347,9 @@ Command RegisterServe(CLI::App& app) {
                   "(default 30000)");
   cmd->add_flag("--insecure-allow-unauthenticated",
                 f->insecure_allow_unauthenticated,
-                "No longer accepted (refused with a message on how to "
-                "configure callers under security:)");
+                "Allow the MLLP listener on a non-loopback address without "
+                "client certificates (behind an integration engine that "
+                "authenticates the labs); never opens the HTTP API");
   return {cmd, [f] { return RunServe(*f); }};
 }
 

@@ -11,6 +11,7 @@
 //       cert_file: certs/gateway.pem  # chain, PEM
 //       key_file: certs/gateway.key
 //       client_ca_file: certs/labs-ca.pem   # mTLS: clients must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
 //     threads:
 //       network: 1
 //       handlers: 8
@@ -30,10 +31,28 @@
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//   mllp:                             # HL7 v2 listener; absent: none
+//     listen: 0.0.0.0:2575            # HOST:PORT, [IPv6]:PORT (--mllp-listen)
+//     tls:                            # absent: plain TCP
+//       cert_file: certs/mllp.pem     # chain, PEM (both required)
+//       key_file: certs/mllp.key
+//       client_ca_file: certs/labs-ca.pem   # mTLS: labs must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
+//     max_message_bytes: 10485760     # larger frames get AR (ERR 104)
+//     max_connections: 256            # more are closed at once
+//     idle_timeout_ms: 600000         # no frame for this long: close
+//     read_timeout_ms: 30000          # gap inside a frame; TLS handshake
+//     write_timeout_ms: 30000         # writing one ACK
 //
-// The top-level sections `queue`, `security` and `mllp` belong to other
-// parsers and are not checked here (only `queue.key_file` and
-// `mllp.listen` are read); any other top-level key is an error.
+// TLS files of both listeners are reloaded when they change (checked every
+// 5 s) and on SIGHUP; a file that cannot be loaded then keeps the previous
+// certificate (gateway/server/tls_context.h).
+//
+// The top-level sections `queue` and `security` belong to other parsers
+// and are not checked here (only `queue.key_file` is read); any other
+// top-level key is an error. Every `mllp:` key is checked here (bounds:
+// max_message_bytes 1024..1 GiB, max_connections 1..100000, timeouts
+// 1 ms..24 h).
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -52,6 +71,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/mllp/mllp_listener.h"
 #include "gateway/server/http_server.h"
 
 namespace genogate::gateway {
@@ -71,9 +91,9 @@ struct ServerConfig {
   // then allows any address.
   bool authentication_configured = false;
   std::string log_level = "info";
-  // Formerly an opt-in to serve a non-loopback address without
-  // authentication; still parsed so that CheckListenSafety can refuse it
-  // with a message that says what to configure instead.
+  // Opt-in to run the MLLP listener on a non-loopback address without
+  // client certificates (behind an integration engine that authenticates
+  // the labs). It never opens the HTTP API: CheckListenSafety ignores it.
   bool insecure_allow_unauthenticated = false;
   std::chrono::milliseconds shutdown_grace{30'000};
   // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
@@ -81,6 +101,9 @@ struct ServerConfig {
   std::string queue_key_file;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
+  // The rest of `mllp:` (host/port parsed from mllp.listen; tls set when
+  // mllp.tls is present). Threads, stop grace and log are the wiring's.
+  MllpListenerOptions mllp;
   // Limits, threads, TLS files (host/port from `listen`).
   HttpServerOptions http;
 };
@@ -94,7 +117,8 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
                                            std::string_view file_name,
                                            bool* has_endpoints = nullptr);
 
-// Reads and parses a file; relative paths (data_dir, TLS files) are
+// Reads and parses a file; relative paths (data_dir, TLS files of both
+// listeners, queue.key_file) are
 // resolved against its directory. kNotFound / kIo as ReadFile.
 Result<ServerConfig> LoadServerConfigFile(const std::string& path,
                                           bool* has_endpoints = nullptr);
@@ -109,9 +133,19 @@ bool IsLoopbackHost(std::string_view host);
 
 // The start-up rule: a non-loopback address needs caller authentication
 // (authentication_configured; a client CA alone maps no caller to a role,
-// so it does not count). kFailedPrecondition with a message that says how
-// to configure it, and for insecure_allow_unauthenticated anywhere.
+// so it does not count, and insecure_allow_unauthenticated does not
+// either). kFailedPrecondition with a message that says how to configure
+// it.
 Status CheckListenSafety(const ServerConfig& config);
+
+// The same rule for the MLLP listener at `listen` (HOST:PORT, the
+// effective mllp.listen or --mllp-listen; "" : no listener, Ok). MLLP's
+// only caller authentication is mTLS, so a non-loopback address needs
+// config.mllp.tls with a client CA, or insecure_allow_unauthenticated.
+// kInvalidInput for a bad address; kFailedPrecondition with a message that
+// says how to configure it.
+Status CheckMllpListenSafety(const ServerConfig& config,
+                             std::string_view listen);
 
 }  // namespace genogate::gateway
 
