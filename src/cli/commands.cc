@@ -13,6 +13,7 @@ CommandList RegisterAll(CLI::App& app) {
   list.push_back(RegisterQueue(app));
   list.push_back(RegisterMllp(app));
   list.push_back(RegisterServe(app));
+  list.push_back(RegisterKeys(app));
   return list;
 }
 

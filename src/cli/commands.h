@@ -31,6 +31,7 @@ Command RegisterPull(CLI::App& app);
 Command RegisterQueue(CLI::App& app);
 Command RegisterMllp(CLI::App& app);
 Command RegisterServe(CLI::App& app);
+Command RegisterKeys(CLI::App& app);
 
 }  // namespace genogate::cli
 

@@ -6,8 +6,10 @@
 // Flags override the config file's `server:` section; with neither, it
 // serves on 127.0.0.1:8080 with a private redis-server in
 // ./genogate-data/redis. A non-loopback listen address is refused unless
-// clients must present certificates (--client-ca) or
-// --insecure-allow-unauthenticated is given (see CheckListenSafety).
+// callers are configured in the `security:` section (API keys, JWT
+// issuers, or mTLS mappings with --client-ca; see CheckListenSafety);
+// without them genogate serves loopback only, in the local mode, and says
+// so at start-up.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -100,11 +102,20 @@ int RunServe(const ServeFlags& f) {
                            "--log-level must be debug, info, warn or error"));
   }
   // Authentication configured in the `security:` section lets serve
-  // listen anywhere (StartSecurity checks the rule again below).
+  // listen anywhere (StartSecurity checks the rule again below). mTLS
+  // mappings need the server to ask for client certificates.
   if (!f.config.empty()) {
     Result<gateway::SecurityConfig> sc = gateway::LoadSecurityFile(f.config);
     if (!sc.ok()) return ServeFail(sc.error());
     if (gateway::AuthConfigured(*sc)) config.authentication_configured = true;
+    if ((!sc->mtls.empty() || sc->require_mtls) &&
+        config.http.client_ca_file.empty()) {
+      return ServeFail(Error(
+          ErrorCode::kFailedPrecondition,
+          "security.mtls / security.require_mtls need client certificates: "
+          "give --tls-cert, --tls-key and --client-ca (or server.tls with "
+          "client_ca_file)"));
+    }
   }
   Status safe = gateway::CheckListenSafety(config);
   if (!safe.ok()) return ServeFail(safe.error());
@@ -142,14 +153,6 @@ int RunServe(const ServeFlags& f) {
 
   gateway::Logger logger(level);
   gateway::MetricsRegistry metrics;
-  if (config.insecure_allow_unauthenticated &&
-      !gateway::IsLoopbackHost(config.http.host)) {
-    logger.Warn("serve.insecure")
-        .Str("listen", config.listen)
-        .Str("message",
-             "serving a non-loopback address without authentication "
-             "(--insecure-allow-unauthenticated)");
-  }
 
   // 3. Data directory and Redis.
   std::error_code ec;
@@ -205,17 +208,14 @@ int RunServe(const ServeFlags& f) {
     if (embedded) embedded->Stop();
   };
 
-  // 4. Security: authentication, access control, audit log. The listen
-  // rule was applied by CheckListenSafety above (which also honours mTLS
-  // and --insecure-allow-unauthenticated); security's own rule is given
-  // the loopback address in those cases, so that a proxy-authenticated or
-  // mTLS-only deployment runs in local mode (all roles).
+  // 4. Security: authentication, access control, audit log. StartSecurity
+  // applies the listen rule again to the real address: only a loopback
+  // address runs without authentication (the local mode, every role); an
+  // mTLS deployment maps each client certificate to a caller through
+  // security.mtls and refuses unmapped ones.
   gateway::SecurityRuntimeOptions so;
   so.config_file = f.config;
-  so.listen = gateway::IsLoopbackHost(config.http.host) ||
-                      config.authentication_configured
-                  ? config.listen
-                  : "127.0.0.1:" + std::to_string(config.http.port);
+  so.listen = config.listen;
   so.data_dir = data.string();
   so.redis = ctx.redis;
   Result<std::shared_ptr<gateway::HttpClient>> jwks = NewJwksClient();
@@ -230,8 +230,13 @@ int RunServe(const ServeFlags& f) {
     stop_services();
     return ServeFail(security.error().WithContext("security"));
   }
-  logger.Info("serve.security").Str("summary", security->summary);
-  ctx.check_roles = true;
+  if (security->authenticator == nullptr) {
+    logger.Warn("serve.unauthenticated")
+        .Str("listen", config.listen)
+        .Str("message", security->summary);
+  } else {
+    logger.Info("serve.security").Str("summary", security->summary);
+  }
   // The audit trail: services record into it; a failed append is logged
   // (no PHI: action, request and submission ids) and counted. Callers that
   // wait for an answer get 503 / ACK AR instead of success (audit.h).
@@ -366,8 +371,9 @@ Command RegisterServe(CLI::App& app) {
                   "(default 30000)");
   cmd->add_flag("--insecure-allow-unauthenticated",
                 f->insecure_allow_unauthenticated,
-                "Allow a non-loopback listen address without client "
-                "authentication (only behind an authenticating proxy)");
+                "Allow the MLLP listener on a non-loopback address without "
+                "client certificates (behind an integration engine that "
+                "authenticates the labs); never opens the HTTP API");
   return {cmd, [f] { return RunServe(*f); }};
 }
 

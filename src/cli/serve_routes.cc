@@ -37,11 +37,6 @@ Status AddServeRoutes(ServeContext& ctx, gateway::Router* router) {
   gateway::ApiOptions options;
   options.started = NowInstant();
   options.software_version = GENOGATE_VERSION;
-  if (ctx.check_roles) {
-    options.allow = [](const gateway::HttpRequest& r, std::string_view role) {
-      return r.HasRole(role);
-    };
-  }
   for (gateway::ApiRoute& r : gateway::ApiRoutes(services, options)) {
     Status s = router->Add(r.method, r.pattern, r.name, std::move(r.handler),
                            {.shed_when_overloaded = r.shed_when_overloaded});

@@ -90,9 +90,6 @@ struct ServeContext {
   std::vector<std::shared_ptr<void>> keep;
   // Set by StartServeServices for AddServeRoutes.
   ServeServices services;
-  // True when AccessControl fills the request's roles (always, once
-  // security is started): the API's role checks read them.
-  bool check_roles = false;
   // MLLP listen address (--mllp-listen, else `mllp.listen`); "" : none.
   std::string mllp_listen;
   // The rest of the `mllp:` section (TLS, limits, timeouts); host/port come

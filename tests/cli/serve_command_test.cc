@@ -190,7 +190,8 @@ TEST_F(ServeTest, RefusesAnUnauthenticatedNonLoopbackAddress) {
   std::string logs = Logs();
   EXPECT_NE(logs.find("refusing to listen on 0.0.0.0"), std::string::npos)
       << logs;
-  EXPECT_NE(logs.find("--insecure-allow-unauthenticated"), std::string::npos);
+  EXPECT_NE(logs.find("'security:'"), std::string::npos);
+  EXPECT_NE(logs.find("genogate keys api-key"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
 }
 

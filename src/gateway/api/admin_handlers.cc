@@ -12,6 +12,7 @@
 #include "gateway/api/internal/api_util.h"
 #include "gateway/queue/delivery_queue.h"
 #include "gateway/security/audit_http.h"
+#include "gateway/security/security_config.h"
 
 namespace genogate::gateway {
 namespace api {
@@ -30,7 +31,7 @@ std::optional<HttpResponse> Guard(const AdminContext& c,
   if (!fmt.ok()) {
     return ErrorFor(fmt.error(), fhir::Format::kJson, c.schema(), c.options);
   }
-  return RequireRole(req, "admin", c.options, c.schema());
+  return RequireRole(req, {kRoleAdmin}, c.schema());
 }
 
 Result<int64_t> IntParam(const HttpRequest& req, std::string_view name,

@@ -22,11 +22,25 @@
 // Retry-After when Redis is unavailable. 404/405 for unknown paths and
 // methods come from the router. No message carries PHI.
 //
-// Roles: each handler asks ApiOptions::allow whether the caller has the
-// role it needs ("lab" for submissions and $convert, "admin" for admin
-// routes; metadata and $validate need none). The default allows everything
-// (until authentication is configured). A caller that is not "admin" sees
-// only submissions whose recorded caller is its own.
+// Authorisation, deny by default, in every handler (besides the server's
+// AccessControl::Check, which authenticated the caller and filled
+// HttpRequest::caller, roles and caller_lab; a request without roles is
+// refused with 403):
+//   POST /submissions, POST /fhir     role "lab"; `lab=` must be the
+//                                     caller's own lab id (403), and a FHIR
+//                                     Bundle must not name another lab as
+//                                     performer (403, SubmissionRequest::lab)
+//   GET /submissions/{id}             "lab" or "admin"; a lab sees only its
+//                                     own lab's submissions: another lab's
+//                                     id answers 404 exactly as an unknown
+//                                     id (ids cannot be probed)
+//   $validate, $convert               "lab" or "admin" ($convert: `lab=` as
+//                                     for submissions)
+//   /admin/*                          "admin"
+//   GET /fhir/metadata                open
+// The unauthenticated local mode (loopback only) gives every request all
+// roles and no lab id, which the ownership checks read as "any lab"
+// (security/access_control.h).
 //
 // Thread-safety: handlers may run concurrently; the objects in ApiServices
 // must be thread-safe (they are) and must outlive every handler.
@@ -68,10 +82,6 @@ struct ApiRoute {
   bool shed_when_overloaded = false;
 };
 
-// Whether the request's caller has `role`.
-using RoleCheck =
-    std::function<bool(const HttpRequest& request, std::string_view role)>;
-
 // Not owned; each must outlive the routes.
 struct ApiServices {
   SubmissionService* submissions = nullptr;
@@ -98,8 +108,6 @@ struct ApiOptions {
   // The public FHIR base URL, if known (CapabilityStatement
   // implementation.url).
   std::string fhir_base_url;
-  // Null: every role is granted.
-  RoleCheck allow;
   // Retry-After on 503.
   std::chrono::seconds retry_after{5};
 };

@@ -203,15 +203,17 @@ HttpResponse ErrorFor(const Error& error, fhir::Format format,
   }
 }
 
-std::optional<HttpResponse> RequireRole(const HttpRequest& request,
-                                        std::string_view role,
-                                        const ApiOptions& options,
-                                        const fhir::Schema& schema) {
-  if (!options.allow || options.allow(request, role)) return std::nullopt;
-  return ErrorResponse(
-      403, "forbidden",
-      "this operation needs the '" + std::string(role) + "' role", "forbidden",
-      NegotiateOrJson(request), schema);
+std::optional<HttpResponse> RequireRole(
+    const HttpRequest& request, std::initializer_list<std::string_view> roles,
+    const fhir::Schema& schema) {
+  std::string need;
+  for (std::string_view role : roles) {
+    if (request.HasRole(role)) return std::nullopt;
+    need += (need.empty() ? "'" : " or '") + std::string(role) + "'";
+  }
+  return ErrorResponse(403, "forbidden",
+                       "this operation needs the " + need + " role",
+                       "forbidden", NegotiateOrJson(request), schema);
 }
 
 std::optional<SubmissionFormat> FormatForMediaType(std::string_view media,

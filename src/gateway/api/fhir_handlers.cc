@@ -7,6 +7,7 @@
 #include "fhir/schema.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/internal/api_util.h"
+#include "gateway/security/access_control.h"
 #include "gateway/submission/submission_service.h"
 
 namespace genogate::gateway {
@@ -38,6 +39,9 @@ HttpResponse Validate(const ApiServices& s, const ApiOptions& o,
   const fhir::Schema& schema = s.validator->schema();
   Result<fhir::Format> fmt = Negotiate(req);
   if (!fmt.ok()) return ErrorFor(fmt.error(), fhir::Format::kJson, schema, o);
+  if (auto denied = RequireRole(req, {kRoleLab, kRoleAdmin}, schema)) {
+    return *denied;
+  }
   const std::string media = MediaType(req);
   Result<fhir::Format> body_format = fhir::DetectFormat(req.body);
   if (std::optional<SubmissionFormat> f = FormatForMediaType(media, true)) {
@@ -114,7 +118,9 @@ HttpResponse Convert(const ApiServices& s, const ApiOptions& o,
   const fhir::Schema& schema = s.validator->schema();
   Result<fhir::Format> fmt = Negotiate(req);
   if (!fmt.ok()) return ErrorFor(fmt.error(), fhir::Format::kJson, schema, o);
-  if (auto denied = RequireRole(req, "lab", o, schema)) return *denied;
+  if (auto denied = RequireRole(req, {kRoleLab, kRoleAdmin}, schema)) {
+    return *denied;
+  }
   std::optional<SubmissionFormat> format =
       FormatForMediaType(MediaType(req), false);
   if (!format || *format == SubmissionFormat::kFhirJson ||
@@ -127,6 +133,10 @@ HttpResponse Convert(const ApiServices& s, const ApiOptions& o,
   }
   Result<SubmissionParams> params = ParseSubmissionParams(req.query);
   if (!params.ok()) return ErrorFor(params.error(), *fmt, schema, o);
+  if (!req.caller_lab.empty()) {  // a lab converts only as itself
+    Result<std::string> lab = SubmissionLab(req, params->lab);
+    if (!lab.ok()) return ErrorFor(lab.error(), *fmt, schema, o);
+  }
   SubmissionRequest sr;
   sr.format = *format;
   sr.body = req.body;

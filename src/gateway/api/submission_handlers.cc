@@ -6,6 +6,7 @@
 #include "gateway/api/api_routes.h"
 #include "gateway/api/internal/api_util.h"
 #include "gateway/security/audit_http.h"
+#include "gateway/security/access_control.h"
 #include "gateway/submission/submission_service.h"
 
 namespace genogate::gateway {
@@ -61,7 +62,7 @@ HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
   const fhir::Schema& schema = s.validator->schema();
   Result<fhir::Format> fmt = Negotiate(req);
   if (!fmt.ok()) return ErrorFor(fmt.error(), fhir::Format::kJson, schema, o);
-  if (auto denied = RequireRole(req, "lab", o, schema)) return *denied;
+  if (auto denied = RequireRole(req, {kRoleLab}, schema)) return *denied;
   std::optional<SubmissionFormat> format =
       FormatForMediaType(MediaType(req), fhir_base);
   if (!format) {
@@ -76,6 +77,9 @@ HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
   }
   Result<SubmissionParams> params = ParseSubmissionParams(req.query);
   if (!params.ok()) return ErrorFor(params.error(), *fmt, schema, o);
+  // A lab submits only as itself (`lab=` another lab's id: 403).
+  Result<std::string> lab = SubmissionLab(req, params->lab);
+  if (!lab.ok()) return ErrorFor(lab.error(), *fmt, schema, o);
   SubmissionRequest sr;
   sr.format = *format;
   sr.body = req.body;
@@ -85,6 +89,7 @@ HttpResponse Submit(const ApiServices& s, const ApiOptions& o,
   sr.audit = AuditRecordFor(req, AuditAction::kSubmission, *SystemClock::Get());
   sr.audit.operation = fhir_base ? "POST /fhir" : "POST /submissions";
   if (handed_over != nullptr) *handed_over = true;
+  sr.lab = std::move(lab).value();
   Result<SubmitResult> r = s.submissions->Submit(std::move(sr));
   if (!r.ok()) return ErrorFor(r.error(), *fmt, schema, o);
   if (!r->accepted) return OutcomeResponse(422, r->issues, *fmt, schema);
@@ -115,7 +120,9 @@ HttpResponse GetStatus(const ApiServices& s, const ApiOptions& o,
                        const HttpRequest& req) {
   const fhir::Schema& schema = s.validator->schema();
   const fhir::Format fmt = NegotiateOrJson(req);
-  if (auto denied = RequireRole(req, "lab", o, schema)) return *denied;
+  if (auto denied = RequireRole(req, {kRoleLab, kRoleAdmin}, schema)) {
+    return *denied;
+  }
   auto id = req.path_params.find("id");
   if (id == req.path_params.end()) {
     return ErrorResponse(404, "not-found", "no such submission", "not-found",
@@ -123,9 +130,9 @@ HttpResponse GetStatus(const ApiServices& s, const ApiOptions& o,
   }
   Result<SubmissionStatus> st = s.submissions->GetStatus(id->second);
   if (!st.ok()) return ErrorFor(st.error(), fmt, schema, o);
-  // A lab sees only its own submissions (same answer as for an unknown id).
-  const bool admin = !o.allow || o.allow(req, "admin");
-  if (!st->record.caller.empty() && st->record.caller != req.caller && !admin) {
+  // A lab sees only its own lab's submissions, with the same answer as for
+  // an unknown id (404, not 403), so that ids cannot be probed.
+  if (!CanAccessSubmission(req, st->record.lab)) {
     return ErrorResponse(404, "not-found", "no such submission", "not-found",
                          fmt, schema);
   }

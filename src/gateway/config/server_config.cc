@@ -287,20 +287,20 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 Status CheckListenSafety(const ServerConfig& config) {
+  // insecure_allow_unauthenticated opens MLLP only (CheckMllpListenSafety),
+  // never the HTTP API.
   if (IsLoopbackHost(config.http.host)) return Status::Ok();
   if (config.authentication_configured) return Status::Ok();
-  if (!config.http.client_ca_file.empty()) return Status::Ok();  // mTLS
-  if (config.insecure_allow_unauthenticated) return Status::Ok();
   return Error(
       ErrorCode::kFailedPrecondition,
       "refusing to listen on " + config.http.host +
           " without authentication: anyone who can reach it could submit "
-          "and read results. Listen on 127.0.0.1 (the default), require "
-          "client certificates (--tls-cert, --tls-key and --client-ca, or "
-          "server.tls in the config), or, behind a proxy that "
-          "authenticates callers, opt in with "
-          "--insecure-allow-unauthenticated "
-          "(server.insecure_allow_unauthenticated: true)");
+          "and read genomic results. Listen on 127.0.0.1 (the default), or "
+          "configure callers in the config file's 'security:' section "
+          "(--config FILE): api_keys (make a key and its hash with "
+          "'genogate keys api-key'), jwt issuers with a JWKS, or mtls "
+          "mappings of client certificates (with --tls-cert, --tls-key and "
+          "--client-ca); see docs/security.md");
 }
 
 Status CheckMllpListenSafety(const ServerConfig& config,

@@ -90,13 +90,14 @@ struct ServerConfig {
   // `redis.password_env`: the environment variable holding the password
   // (never the password itself in the file).
   std::string redis_password_env;
-  // Set by the wiring when caller authentication (issue 9: API keys, JWT)
-  // is configured; CheckListenSafety then allows any address.
+  // Set by the wiring when caller authentication (the `security:` section:
+  // API keys, JWT issuers, mTLS mappings) is configured; CheckListenSafety
+  // then allows any address.
   bool authentication_configured = false;
   std::string log_level = "info";
-  // Explicit opt-in to serve a non-loopback address without authentication
-  // (until issue 9's authentication exists, mTLS is the only
-  // authentication).
+  // Opt-in to run the MLLP listener on a non-loopback address without
+  // client certificates (behind an integration engine that authenticates
+  // the labs). It never opens the HTTP API: CheckListenSafety ignores it.
   bool insecure_allow_unauthenticated = false;
   std::chrono::milliseconds shutdown_grace{30'000};
   // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
@@ -138,9 +139,10 @@ Status ParseListenAddress(std::string_view listen, std::string* host,
 bool IsLoopbackHost(std::string_view host);
 
 // The start-up rule: a non-loopback address needs caller authentication
-// (authentication_configured, or tls.client_ca_file for mTLS) or
-// insecure_allow_unauthenticated. kFailedPrecondition with a message that
-// says how to configure it.
+// (authentication_configured; a client CA alone maps no caller to a role,
+// so it does not count, and insecure_allow_unauthenticated does not
+// either). kFailedPrecondition with a message that says how to configure
+// it.
 Status CheckListenSafety(const ServerConfig& config);
 
 // The same rule for the MLLP listener at `listen` (HOST:PORT, the

@@ -193,11 +193,47 @@ JwtIssuerConfig ParseJwt(const YAML::Node& node, const std::string& at) {
   return j;
 }
 
+// Appends the entries of an api_keys list to `out` (hashes unique across
+// all of `out`).
+void ParseApiKeyList(const YAML::Node& list, const std::string& name,
+                     std::vector<ApiKeyEntry>* out) {
+  if (!list.IsSequence()) Fail(list, name, "expected a list");
+  std::set<std::string> hashes;
+  for (const ApiKeyEntry& e : *out) {
+    Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
+    if (parsed.ok()) {
+      hashes.emplace(reinterpret_cast<const char*>(parsed->data()),
+                     parsed->size());
+    }
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string at = name + "[" + std::to_string(i) + "]";
+    CheckKeys(list[i], at, {"identity", "hash", "roles", "lab"});
+    ApiKeyEntry e;
+    if (!list[i]["hash"]) Fail(list[i], at + ".hash", "required");
+    e.hash = Scalar(list[i]["hash"], at + ".hash");
+    Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
+    if (!parsed.ok()) {
+      Fail(list[i]["hash"], at + ".hash",
+           parsed.error().message() +
+               " (make one with 'genogate keys api-key'; never the key "
+               "itself)");
+    }
+    std::string canonical(reinterpret_cast<const char*>(parsed->data()),
+                          parsed->size());
+    if (!hashes.insert(canonical).second) {
+      Fail(list[i]["hash"], at + ".hash", "same hash as an earlier key");
+    }
+    e.grant = ParseGrant(list[i], at, true);
+    out->push_back(std::move(e));
+  }
+}
+
 SecurityConfig ParseSection(const YAML::Node& sec) {
   SecurityConfig c;
   CheckKeys(sec, "security",
-            {"clock_skew_seconds", "require_mtls", "jwt", "api_keys", "mtls",
-             "audit"});
+            {"clock_skew_seconds", "require_mtls", "jwt", "api_keys",
+             "api_keys_file", "mtls", "audit"});
   if (sec["clock_skew_seconds"]) {
     c.clock_skew = std::chrono::seconds(Integer(
         sec["clock_skew_seconds"], "security.clock_skew_seconds", 0, 600));
@@ -218,28 +254,10 @@ SecurityConfig ParseSection(const YAML::Node& sec) {
     }
   }
   if (const YAML::Node list = sec["api_keys"]) {
-    if (!list.IsSequence()) Fail(list, "security.api_keys", "expected a list");
-    std::set<std::string> hashes;
-    for (size_t i = 0; i < list.size(); ++i) {
-      std::string at = "security.api_keys[" + std::to_string(i) + "]";
-      CheckKeys(list[i], at, {"identity", "hash", "roles", "lab"});
-      ApiKeyEntry e;
-      if (!list[i]["hash"]) Fail(list[i], at + ".hash", "required");
-      e.hash = Scalar(list[i]["hash"], at + ".hash");
-      Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
-      if (!parsed.ok()) {
-        Fail(list[i]["hash"], at + ".hash",
-             parsed.error().message() +
-                 " (make one with HashApiKey; never the key itself)");
-      }
-      std::string canonical(reinterpret_cast<const char*>(parsed->data()),
-                            parsed->size());
-      if (!hashes.insert(canonical).second) {
-        Fail(list[i]["hash"], at + ".hash", "same hash as an earlier key");
-      }
-      e.grant = ParseGrant(list[i], at, true);
-      c.api_keys.push_back(std::move(e));
-    }
+    ParseApiKeyList(list, "security.api_keys", &c.api_keys);
+  }
+  if (sec["api_keys_file"]) {
+    c.api_keys_file = Scalar(sec["api_keys_file"], "security.api_keys_file");
   }
   if (const YAML::Node list = sec["mtls"]) {
     if (!list.IsSequence()) Fail(list, "security.mtls", "expected a list");
@@ -337,6 +355,27 @@ Result<SecurityConfig> LoadSecurityFile(const std::string& path) {
   };
   for (JwtIssuerConfig& j : c->jwt) resolve(j.jwks_file);
   resolve(c->pseudonym_key_file);
+  resolve(c->api_keys_file);
+  if (!c->api_keys_file.empty()) {
+    const std::string& file = c->api_keys_file;
+    Result<std::string> keys = ReadFile(file, 1 << 20);
+    if (!keys.ok()) {
+      return keys.error().WithContext("security.api_keys_file " + file);
+    }
+    try {
+      YAML::Node list = YAML::Load(*keys);
+      if (!list.IsNull()) ParseApiKeyList(list, "api_keys", &c->api_keys);
+    } catch (const ConfigError& e) {
+      return Error(ErrorCode::kInvalidInput,
+                   file + ":" + std::to_string(e.line) + ": " +
+                       (e.key.empty() ? "" : e.key + ": ") + e.message);
+    } catch (const YAML::Exception& e) {
+      return Error(ErrorCode::kInvalidInput,
+                   file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    } catch (const std::exception& e) {
+      return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+    }
+  }
   return c;
 }
 
@@ -426,8 +465,9 @@ Status CheckListenAllowed(const SecurityConfig& config,
       "refusing to listen on " + std::string(listen) +
           " without authentication: anyone who can reach it could submit "
           "and read genomic results. Configure callers under 'security:' in "
-          "the config file (jwt issuers, api_keys or mtls mappings; see "
-          "docs/architecture.md, Security), or listen on 127.0.0.1");
+          "the config file (api_keys: make one with 'genogate keys "
+          "api-key'; jwt issuers; or mtls mappings; see docs/security.md), "
+          "or listen on 127.0.0.1");
 }
 
 }  // namespace genogate::gateway

@@ -29,6 +29,10 @@
 //         hash: sha256:9f86d081884c7d659a2feaa0c55ad015...
 //         roles: [lab]
 //         lab: acme                   # default: the identity
+//     api_keys_file: api-keys.yaml    # more entries (a YAML list shaped
+//                                     # like api_keys, e.g. a mounted
+//                                     # Secret; `genogate keys api-key
+//                                     # --identity ...` prints one)
 //     mtls:                           # client certificate -> caller
 //       - subject: "CN=acme-lab,O=Acme Genomics,C=GB"  # RFC 2253, exact
 //         # or san: "DNS:uploader.acme.example" (also URI:, email:, IP:)
@@ -103,6 +107,9 @@ struct SecurityConfig {
   bool require_mtls = false;
   std::vector<JwtIssuerConfig> jwt;
   std::vector<ApiKeyEntry> api_keys;
+  // Read by LoadSecurityFile, which appends its entries to api_keys
+  // (resolved against the config file's directory).
+  std::string api_keys_file;
   std::vector<MtlsEntry> mtls;
   // HMAC key for patient pseudonyms in the audit trail (exactly one of
   // file / env, or neither: then the audit log cannot be built).
@@ -121,8 +128,11 @@ Result<SecurityConfig> ParseSecurityYaml(std::string_view yaml,
                                          std::string_view file_name);
 
 // Reads and parses a configuration file (kNotFound / kIo naming it);
-// relative jwks_file and pseudonym_key_file paths are resolved against the
-// file's directory.
+// relative jwks_file, pseudonym_key_file and api_keys_file paths are
+// resolved against the file's directory. The api_keys_file's entries are
+// appended to api_keys (kNotFound / kIo naming it; kInvalidInput with
+// "<file>:<line>: api_keys[i].<key>: <problem>" as for the section, also for
+// a hash already configured).
 Result<SecurityConfig> LoadSecurityFile(const std::string& path);
 
 // The audit pseudonym key (file contents or environment value, at least

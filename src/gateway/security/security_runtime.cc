@@ -83,6 +83,7 @@ Result<SecurityRuntime> StartSecurity(const SecurityRuntimeOptions& options,
   }
   Status listen = CheckListenAllowed(rt.config, options.listen);
   if (!listen.ok()) return listen.error();
+  if (clock == nullptr) clock = SystemClock::Get();
   if (AuthConfigured(rt.config)) {
     Result<std::unique_ptr<Authenticator>> a =
         Authenticator::Create(rt.config, clock, jwks_client);

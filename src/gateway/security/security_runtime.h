@@ -56,7 +56,8 @@ struct SecurityRuntime {
 // Loads the `security:` section, applies CheckListenAllowed, builds the
 // authenticator (JWKS files read now; URLs fetched on first use through
 // `jwks_client`, which may be null when none is configured), the access
-// control and the audit log. `clock` and `jwks_client` are not owned.
+// control and the audit log. `clock` and `jwks_client` are not owned;
+// `clock` null is the system clock (JWT exp/nbf checks and JWKS caching).
 // Errors: as LoadSecurityFile / CheckListenAllowed / Authenticator::Create
 // / LoadPseudonymKey / AuditLog::Open (kUnavailable when Redis is down),
 // kIo when the generated key cannot be written.

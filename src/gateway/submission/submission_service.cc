@@ -111,6 +111,52 @@ std::vector<std::string> FhirReportKeys(const Node& bundle) {
   return keys;
 }
 
+// OK unless a DiagnosticReport's performer is an Organization (in the
+// Bundle, by fullUrl or "Organization/<id>", or a logical reference by
+// identifier) with identifiers none of whose values is `lab`: a lab
+// submits only under its own identifier (SubmissionRequest::lab).
+Status CheckPerformerLab(const Node& bundle, std::string_view lab) {
+  auto names_lab = [lab](std::vector<const Node*> ids) {
+    if (ids.empty()) return true;  // no identifier: nothing to compare
+    for (const Node* id : ids) {
+      if (id->ChildValue("value") == lab) return true;
+    }
+    return false;
+  };
+  std::vector<const Node*> entries = bundle.Children("entry");
+  auto find_org = [&entries](std::string_view ref) -> const Node* {
+    for (const Node* e : entries) {
+      const Node* r = e->Child("resource");
+      if (r == nullptr || r->resource_type() != "Organization") continue;
+      if (e->ChildValue("fullUrl") == ref) return r;
+      std::string_view id = r->ChildValue("id");
+      if (!id.empty() && ref == "Organization/" + std::string(id)) return r;
+    }
+    return nullptr;
+  };
+  for (const Node* e : entries) {
+    const Node* r = e->Child("resource");
+    if (r == nullptr || r->resource_type() != "DiagnosticReport") continue;
+    for (const Node* performer : r->Children("performer")) {
+      bool named_other = false;
+      if (const Node* id = performer->Child("identifier")) {
+        named_other = !names_lab({id});
+      }
+      std::string_view ref = performer->ChildValue("reference");
+      if (const Node* org = ref.empty() ? nullptr : find_org(ref)) {
+        named_other = named_other || !names_lab(org->Children("identifier"));
+      }
+      if (named_other) {
+        return Error(ErrorCode::kPermissionDenied,
+                     "the Bundle names another organisation as the "
+                     "performing lab: a lab submits only under its own lab "
+                     "id");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // One ordering key for the queue from the reports' keys.
 std::string QueueReportKey(std::vector<std::string> keys,
                            std::string_view submission_id) {
@@ -682,6 +728,12 @@ Result<SubmitResult> DefaultSubmissionService::SubmitUnaudited(
     out.issues = std::move(m->issues);
     return out;
   }
+  if (!request.lab.empty() && (request.format == SubmissionFormat::kFhirJson ||
+                               request.format == SubmissionFormat::kFhirXml)) {
+    if (Status s = CheckPerformerLab(m->bundle, request.lab); !s.ok()) {
+      return s.error();
+    }
+  }
   Result<std::string> payload = fhir::WriteJson(m->bundle);
   if (!payload.ok()) {
     return Error(ErrorCode::kInternal,
@@ -705,6 +757,7 @@ Result<SubmitResult> DefaultSubmissionService::SubmitUnaudited(
   record.id = ids_->NewId();
   record.format = std::string(SubmissionFormatName(request.format));
   record.caller = request.caller;
+  record.lab = request.lab;
   record.report_version =
       request.params.version ? *request.params.version : ToUnixMillis(accepted);
   record.endpoints = std::move(endpoints);
@@ -729,6 +782,11 @@ Result<SubmitResult> DefaultSubmissionService::SubmitUnaudited(
     }
     out.duplicate = true;
     record = std::move(created->record);
+  }
+  // A lab's reports are ordered only against its own (another lab sending
+  // the same accession never supersedes them).
+  if (!request.lab.empty()) {
+    for (std::string& k : m->report_keys) k = "lab:" + request.lab + "|" + k;
   }
   const std::string report_key = QueueReportKey(m->report_keys, record.id);
   if (!record.HasStage("queued")) {

@@ -117,6 +117,13 @@ struct SubmissionRequest {
   // "POST /submissions"). The service fills the rest (action, outcome,
   // time, submission id, lab, pseudonymised patient, endpoints).
   AuditRecord audit;
+  // The lab the submission is made for (its owner: a lab caller reads only
+  // its own lab's submissions); "" : none (unauthenticated local mode).
+  // When set, a FHIR Bundle whose DiagnosticReport performer is an
+  // Organization with identifiers must carry this lab id as one of their
+  // values (else kPermissionDenied), and the queue's report key is scoped
+  // to the lab (another lab's report never supersedes it).
+  std::string lab;
 };
 
 struct SubmitResult {
@@ -172,7 +179,9 @@ class SubmissionService {
 
   // See the top of this file. Errors: kInvalidInput for unusable
   // parameters (a VCF without patient or accession, an unknown regions
-  // name, mapping parameters on a FHIR Bundle; 400), kConflict for an
+  // name, mapping parameters on a FHIR Bundle; 400), kPermissionDenied for
+  // a FHIR Bundle naming another lab as performer (see
+  // SubmissionRequest::lab; 403), kConflict for an
   // Idempotency-Key reused with another request (409), kUnavailable when
   // the store or the queue cannot be reached (503; safe to resend with the
   // same Idempotency-Key), kInternal for bugs. Malformed or invalid data is

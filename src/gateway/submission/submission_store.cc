@@ -73,6 +73,7 @@ std::vector<std::string> RecordFields(const SubmissionRecord& r) {
   }
   std::vector<std::string> f = {"format",    r.format,
                                 "caller",    r.caller,
+                                "lab",       r.lab,
                                 "version",   std::to_string(r.report_version),
                                 "endpoints", endpoints,
                                 "entries",   std::to_string(r.entries),
@@ -339,6 +340,8 @@ Result<SubmissionRecord> RedisSubmissionStore::Load(RedisClient& client,
       r.format = v;
     } else if (k == "caller") {
       r.caller = v;
+    } else if (k == "lab") {
+      r.lab = v;
     } else if (k == "digest") {
       r.request_digest = v;
     } else if (k == "endpoints") {

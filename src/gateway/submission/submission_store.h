@@ -41,6 +41,8 @@ struct SubmissionRecord {
   std::string format;
   // The authenticated caller ("" when anonymous).
   std::string caller;
+  // The lab it was submitted for (SubmissionRequest::lab; "" : none).
+  std::string lab;
   int64_t report_version = 0;
   // The endpoints the submission is (to be) queued for, in order.
   std::vector<std::string> endpoints;
@@ -104,7 +106,7 @@ class MemorySubmissionStore final : public SubmissionStore {
 };
 
 // On Redis, beside the delivery queue (P = key_prefix):
-//   P sub:<id>            hash: format, caller, version, endpoints
+//   P sub:<id>            hash: format, caller, lab, version, endpoints
 //                         (comma-separated), entries, variants, digest,
 //                         stage:<name> (Unix ms); expires after `ttl`
 //   P subidem:<digest>    the submission id; expires after idempotency_ttl

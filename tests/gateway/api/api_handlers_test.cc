@@ -69,7 +69,7 @@ class ApiHandlersTest : public ::testing::Test {
     MakeApi();
   }
 
-  void MakeApi(RoleCheck allow = nullptr) {
+  void MakeApi() {
     ApiServices services;
     services.submissions = service_.get();
     services.validator = SharedValidationEnv().validator.get();
@@ -79,7 +79,6 @@ class ApiHandlersTest : public ::testing::Test {
     ApiOptions options;
     options.started = "2026-11-29T12:00:00Z";
     options.software_version = "0.1.0";
-    options.allow = std::move(allow);
     api_ = std::make_unique<TestApi>(ApiRoutes(services, options));
   }
 
@@ -310,17 +309,22 @@ TEST_F(ApiHandlersTest, UnknownSubmissionIs404) {
 }
 
 TEST_F(ApiHandlersTest, LabsSeeOnlyTheirOwnSubmissions) {
-  MakeApi([](const HttpRequest& req, std::string_view role) {
-    return role != "admin" || req.HasRole("admin");
-  });
   HttpResponse r =
       api_->Call("POST", "/submissions", SampleLabJson(),
                  {{"Content-Type", "application/json"}}, "lab-a", {"lab"});
   ASSERT_EQ(r.status, 202);
   std::string loc(r.Header("Location"));
   EXPECT_EQ(api_->Call("GET", loc, "", {}, "lab-a", {"lab"}).status, 200);
-  EXPECT_EQ(api_->Call("GET", loc, "", {}, "lab-b", {"lab"}).status, 404);
+  // Another lab gets exactly the answer for an unknown id (no probing).
+  HttpResponse other = api_->Call("GET", loc, "", {}, "lab-b", {"lab"});
+  HttpResponse unknown =
+      api_->Call("GET", "/submissions/sub-999", "", {}, "lab-b", {"lab"});
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body, unknown.body);
   EXPECT_EQ(api_->Call("GET", loc, "", {}, "ops", {"admin"}).status, 200);
+  // Neither an auditor nor a registry reader reads submissions.
+  EXPECT_EQ(api_->Call("GET", loc, "", {}, "dpo", {"auditor"}).status, 403);
+  EXPECT_EQ(api_->Call("GET", loc, "", {}, "reg", {"registry"}).status, 403);
   // Admin routes need the admin role.
   HttpResponse denied =
       api_->Call("GET", "/admin/queues", "", {}, "lab-a", {"lab"});
@@ -328,6 +332,88 @@ TEST_F(ApiHandlersTest, LabsSeeOnlyTheirOwnSubmissions) {
   EXPECT_NE(Issues(denied).find("'admin' role"), std::string::npos);
   EXPECT_EQ(api_->Call("GET", "/admin/queues", "", {}, "ops", {"admin"}).status,
             200);
+}
+
+// Deny by default: a request that reached a handler without roles (no
+// AccessControl in front, or a route it left open) is refused.
+TEST_F(ApiHandlersTest, RequestsWithoutRolesAreRefused) {
+  const Headers json = {{"Content-Type", "application/json"}};
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/submissions"},
+           {"POST", "/fhir"},
+           {"POST", "/fhir/$convert"},
+           {"POST", "/fhir/$validate"},
+           {"GET", "/submissions/sub-1"},
+           {"GET", "/admin/queues"},
+           {"GET", "/admin/endpoints"},
+           {"GET", "/admin/dead-letters"}}) {
+    HttpResponse r = api_->Call(method, target, SampleLabJson(), json, "", {});
+    EXPECT_EQ(r.status, 403) << method << " " << target;
+  }
+  EXPECT_EQ(api_->Call("GET", "/fhir/metadata", "", {}, "", {}).status, 200);
+  EXPECT_TRUE(queue_.AllStats()->empty());
+}
+
+TEST_F(ApiHandlersTest, ALabSubmitsOnlyUnderItsOwnLabId) {
+  const Headers json = {{"Content-Type", "application/json"}};
+  HttpResponse r = api_->Call("POST", "/submissions?lab=lab-b", SampleLabJson(),
+                              json, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(Issues(r).find("own lab id"), std::string::npos);
+  r = api_->Call("POST", "/fhir/$convert?lab=lab-b", SampleLabJson(), json,
+                 "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_TRUE(queue_.AllStats()->empty());
+  // An admin does not submit; an auditor neither.
+  EXPECT_EQ(api_->Call("POST", "/submissions", SampleLabJson(), json, "ops",
+                       {"admin"})
+                .status,
+            403);
+  EXPECT_EQ(api_->Call("POST", "/submissions", SampleLabJson(), json, "dpo",
+                       {"auditor"})
+                .status,
+            403);
+  r = api_->Call("POST", "/submissions?lab=lab-a", SampleLabJson(), json,
+                 "lab-a", {"lab"});
+  ASSERT_EQ(r.status, 202) << r.body;
+  Result<SubmissionRecord> rec = store_.Get("sub-1");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->lab, "lab-a");
+  EXPECT_EQ(rec->caller, "lab-a");
+}
+
+TEST_F(ApiHandlersTest, AFhirBundleNamingAnotherLabAsPerformerIsRefused) {
+  const std::string bundle = FhirBundleJson();
+  const std::string performer = "\"performer\":[{";
+  ASSERT_NE(bundle.find(performer), std::string::npos);
+  auto with_performer_id = [&](const std::string& value) {
+    std::string b = bundle;
+    b.replace(b.find(performer), performer.size(),
+              performer +
+                  "\"identifier\":{\"system\":\"urn:oid:2.16.840.1."
+                  "113883.4.7\",\"value\":\"" +
+                  value + "\"},");
+    return b;
+  };
+  const Headers fhir = {{"Content-Type", "application/fhir+json"}};
+  HttpResponse r = api_->Call("POST", "/fhir", with_performer_id("lab-b"), fhir,
+                              "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(Issues(r).find("another organisation"), std::string::npos);
+  r = api_->Call("POST", "/submissions", with_performer_id("lab-b"), fhir,
+                 "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_TRUE(queue_.AllStats()->empty());
+  // Its own lab id as the performer's identifier, or no identifier at all.
+  r = api_->Call("POST", "/fhir", with_performer_id("lab-a"), fhir, "lab-a",
+                 {"lab"});
+  EXPECT_EQ(r.status, 202) << r.body;
+  r = api_->Call("POST", "/fhir", bundle, fhir, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 202) << r.body;
+  // The local mode (no lab id) is not checked.
+  r = api_->Call("POST", "/fhir", with_performer_id("lab-b"), fhir);
+  EXPECT_EQ(r.status, 202) << r.body;
 }
 
 TEST_F(ApiHandlersTest, MetadataIsAValidCapabilityStatementInBothFormats) {
@@ -413,6 +499,63 @@ TEST_F(ApiHandlersTest, ConvertReturnsTheBundleWithoutQueueing) {
            "text/x-vcf");
   EXPECT_EQ(r.status, 422);
   EXPECT_TRUE(queue_.AllStats()->empty());
+}
+
+// The performer as an Organization entry of the Bundle (by fullUrl).
+TEST_F(ApiHandlersTest, APerformerOrganizationInTheBundleMustBeTheCallersLab) {
+  const std::string bundle = FhirBundleJson();
+  const std::string entries = "\"entry\":[";
+  const std::string performer = "\"performer\":[{";
+  ASSERT_NE(bundle.find(entries), std::string::npos);
+  ASSERT_NE(bundle.find(performer), std::string::npos);
+  auto with_org = [&](const std::string& ids) {
+    std::string b = bundle;
+    b.replace(b.find(performer), performer.size(),
+              performer +
+                  "\"reference\":\"urn:uuid:0b9c7a51-7e1f-4c1e-9d3c-"
+                  "0c6f5f0a1b2c\",");
+    b.replace(b.find(entries), entries.size(),
+              entries +
+                  "{\"fullUrl\":\"urn:uuid:0b9c7a51-7e1f-4c1e-9d3c-"
+                  "0c6f5f0a1b2c\",\"resource\":{\"resourceType\":"
+                  "\"Organization\",\"identifier\":[" +
+                  ids +
+                  "],\"name\":\"A lab\"},\"request\":{\"method\":"
+                  "\"POST\",\"url\":\"Organization\"}},");
+    return b;
+  };
+  const std::string clia = "{\"system\":\"urn:clia\",\"value\":\"05D0000001\"}";
+  const Headers fhir = {{"Content-Type", "application/fhir+json"}};
+  HttpResponse r =
+      api_->Call("POST", "/fhir", with_org(clia), fhir, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_TRUE(queue_.AllStats()->empty());
+  // One of its identifiers is the caller's lab id: accepted.
+  r = api_->Call("POST", "/fhir",
+                 with_org(clia + ",{\"system\":\"urn:genogate:lab\","
+                                 "\"value\":\"lab-a\"}"),
+                 fhir, "lab-a", {"lab"});
+  EXPECT_EQ(r.status, 202) << r.body;
+}
+
+// A lab's reports are ordered only against its own: another lab sending
+// the same accession with an older version is not superseded by it (and a
+// newer one would not supersede it).
+TEST_F(ApiHandlersTest, ReportOrderingIsScopedToTheLab) {
+  const Headers json = {{"Content-Type", "application/json"}};
+  auto submit = [&](const std::string& lab, int version) {
+    HttpResponse r =
+        api_->Call("POST", "/submissions?version=" + std::to_string(version),
+                   SampleLabJson(), json, lab, {"lab"});
+    EXPECT_EQ(r.status, 202) << r.body;
+    HttpResponse st = api_->Call("GET", std::string(r.Header("Location")), "",
+                                 {}, lab, {"lab"});
+    return std::string(ParseJsonBody(st.body)["state"].GetString());
+  };
+  EXPECT_EQ(submit("lab-a", 5), "queued");
+  EXPECT_EQ(submit("lab-b", 1), "queued");
+  // Within one lab an older version is superseded at once.
+  EXPECT_EQ(submit("lab-a", 4), "superseded");
 }
 
 TEST_F(ApiHandlersTest, TransactionPostedToFhirBaseIsASubmission) {

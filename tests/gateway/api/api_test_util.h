@@ -1,11 +1,13 @@
 // A minimal stand-in for the server's router in handler tests: matches
 // "/a/{x}" patterns (literal segments win), decodes the query, and calls
-// the ApiRoute's handler with path_params filled.
+// the ApiRoute's handler with path_params filled, and the caller fields
+// as the server's AccessControl fills them.
 #ifndef GENOGATE_TESTS_GATEWAY_API_API_TEST_UTIL_H_
 #define GENOGATE_TESTS_GATEWAY_API_API_TEST_UTIL_H_
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,7 +51,9 @@ class TestApi {
   HttpResponse Call(
       std::string method, std::string target, std::string body = "",
       std::vector<std::pair<std::string, std::string>> headers = {},
-      std::string caller = "", std::vector<std::string> roles = {}) const {
+      std::string caller = "local",
+      std::vector<std::string> roles = {"admin", "auditor", "lab",
+                                        "registry"}) const {
     HttpRequest req;
     req.method = std::move(method);
     req.target = target;
@@ -66,6 +70,13 @@ class TestApi {
     req.path = Decode(raw_path, false);
     req.body = std::move(body);
     req.headers = std::move(headers);
+    // As AccessControl::Check fills them: the local mode ("local", every
+    // role, no lab id) by default; a "lab" caller's lab id is its identity
+    // (the configuration's default).
+    if (caller != "local" &&
+        std::find(roles.begin(), roles.end(), "lab") != roles.end()) {
+      req.caller_lab = caller;
+    }
     req.caller = std::move(caller);
     req.roles = std::move(roles);
     req.remote_address = remote_address_;

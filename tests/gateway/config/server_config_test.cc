@@ -271,27 +271,34 @@ TEST(ServerConfigTest, ListenAddresses) {
   EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
 }
 
-TEST(ServerConfigTest, NonLoopbackNeedsMtlsOrExplicitOptIn) {
+TEST(ServerConfigTest, NonLoopbackNeedsConfiguredCallers) {
   ServerConfig c;
   c.http.host = "0.0.0.0";
   Status refused = CheckListenSafety(c);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_NE(refused.error().message().find("--client-ca"), std::string::npos);
-  EXPECT_NE(refused.error().message().find("--insecure-allow-unauthenticated"),
+  EXPECT_NE(refused.error().message().find("'security:'"), std::string::npos);
+  EXPECT_NE(refused.error().message().find("genogate keys api-key"),
             std::string::npos);
   c.http.tls_cert_file = "a";
   c.http.tls_key_file = "b";
   EXPECT_FALSE(CheckListenSafety(c).ok());  // TLS alone authenticates no one
+  // A client CA alone maps no certificate to a caller and a role.
   c.http.client_ca_file = "ca";
-  EXPECT_TRUE(CheckListenSafety(c).ok());
+  EXPECT_FALSE(CheckListenSafety(c).ok());
   ServerConfig authenticated;
   authenticated.http.host = "0.0.0.0";
   authenticated.authentication_configured = true;
   EXPECT_TRUE(CheckListenSafety(authenticated).ok());
+  // The MLLP opt-in never opens the HTTP API.
   ServerConfig opt_in;
   opt_in.http.host = "192.0.2.1";
   opt_in.insecure_allow_unauthenticated = true;
+  Status s = CheckListenSafety(opt_in);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("'security:'"), std::string::npos);
+  EXPECT_EQ(s.error().message().find("insecure"), std::string::npos);
+  opt_in.http.host = "127.0.0.1";
   EXPECT_TRUE(CheckListenSafety(opt_in).ok());
 }
 

@@ -133,8 +133,8 @@ TEST(SecurityConfigTest, ErrorsNameFileLineAndKey) {
       {"security:\n  api_keys:\n    - identity: a\n      hash: plain-key\n"
        "      roles: [lab]\n",
        "g.yaml:4: security.api_keys[0].hash: an API key hash must be "
-       "\"sha256:\" and 64 hex digits (make one with HashApiKey; never the "
-       "key itself)"},
+       "\"sha256:\" and 64 hex digits (make one with 'genogate keys "
+       "api-key'; never the key itself)"},
       {"security:\n  api_keys:\n    - identity: a\n      hash: " + h +
            "\n      roles: [lab]\n    - identity: b\n      hash: " + h +
            "\n      roles: [lab]\n",
@@ -214,6 +214,55 @@ TEST(SecurityConfigTest, LoadFileResolvesPathsAndKeyFilesMustBePrivate) {
   EXPECT_EQ(LoadPseudonymKey(env).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(LoadPseudonymKey(SecurityConfig()).error().code(),
             ErrorCode::kFailedPrecondition);
+  std::filesystem::remove_all(dir);
+}
+
+// The Helm chart mounts the API-key entries as a separate file.
+TEST(SecurityConfigTest, ApiKeysFileEntriesAreAppended) {
+  std::string dir = ::testing::TempDir() + "/seckeys-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string a = *HashApiKey(std::string(40, 'a'));
+  const std::string b = *HashApiKey(std::string(40, 'b'));
+  std::ofstream(dir + "/genogate.yaml")
+      << "security:\n  api_keys:\n    - {identity: ops, hash: " << a
+      << ", roles: [admin]}\n  api_keys_file: keys/api-keys.yaml\n";
+  // Missing file: named.
+  Result<SecurityConfig> c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(c.error().message().find("keys/api-keys.yaml"), std::string::npos);
+  std::filesystem::create_directories(dir + "/keys");
+  // An empty file: no extra keys.
+  std::ofstream(dir + "/keys/api-keys.yaml") << "";
+  c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->api_keys.size(), 1u);
+  // Entries as `genogate keys api-key --identity` prints them.
+  std::ofstream(dir + "/keys/api-keys.yaml")
+      << "- identity: acme-uploader\n  hash: " << b
+      << "\n  roles: [lab]\n  lab: acme\n";
+  c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->api_keys_file, dir + "/keys/api-keys.yaml");
+  ASSERT_EQ(c->api_keys.size(), 2u);
+  EXPECT_EQ(c->api_keys[1].grant.identity, "acme-uploader");
+  EXPECT_EQ(c->api_keys[1].grant.lab, "acme");
+  EXPECT_TRUE(AuthConfigured(*c));
+  // A hash already in the config, or a bad entry: file, line and key.
+  std::ofstream(dir + "/keys/api-keys.yaml")
+      << "- identity: x\n  hash: " << b << "\n  roles: [lab]\n"
+      << "- identity: y\n  hash: " << a << "\n  roles: [lab]\n";
+  c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("api-keys.yaml:5: api_keys[1].hash: "
+                                     "same hash as an earlier key"),
+            std::string::npos)
+      << c.error().message();
+  std::ofstream(dir + "/keys/api-keys.yaml") << "identity: x\n";
+  c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("expected a list"), std::string::npos)
+      << c.error().message();
   std::filesystem::remove_all(dir);
 }
 

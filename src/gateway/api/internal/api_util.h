@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,11 +70,12 @@ HttpResponse ErrorResponse(int status, std::string_view issue_type,
 HttpResponse ErrorFor(const Error& error, fhir::Format format,
                       const fhir::Schema& schema, const ApiOptions& options);
 
-// 403 unless the caller has `role` (ApiOptions::allow; none: allowed).
-std::optional<HttpResponse> RequireRole(const HttpRequest& request,
-                                        std::string_view role,
-                                        const ApiOptions& options,
-                                        const fhir::Schema& schema);
+// Deny by default: 403 unless the caller has one of `roles`
+// (HttpRequest::roles, filled by AccessControl::Check; a request without
+// roles is refused).
+std::optional<HttpResponse> RequireRole(
+    const HttpRequest& request, std::initializer_list<std::string_view> roles,
+    const fhir::Schema& schema);
 
 // The submission format of a lab or FHIR media type (nullopt otherwise).
 // `fhir_base`: on /fhir, application/json and application/xml are FHIR.
