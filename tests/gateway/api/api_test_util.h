@@ -81,7 +81,7 @@ class TestApi {
     req.roles = std::move(roles);
     req.remote_address = remote_address_;
     req.request_id = request_id_;
-    req.caller_lab = caller_lab_;
+    if (!caller_lab_.empty()) req.caller_lab = caller_lab_;
     std::vector<std::string> segs = Split(raw_path, '/');
     const ApiRoute* best = nullptr;
     int best_score = -1;

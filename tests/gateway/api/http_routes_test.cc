@@ -25,6 +25,7 @@
 #include "gateway/queue/queue_metrics.h"
 #include "gateway/queue/queue_monitor.h"
 #include "gateway/queue/queue_test_util.h"
+#include "gateway/security/access_control.h"
 #include "gateway/server/health.h"
 #include "gateway/server/http_server.h"
 #include "gateway/submission/metered_submission_service.h"
@@ -221,6 +222,19 @@ class HttpRoutesTest : public ::testing::Test {
     o.body_timeout = std::chrono::milliseconds(3000);
     o.retry_after_seconds = kRetryAfter;
     o.overloaded = [m = monitor_.get()] { return m->overloaded(); };
+    // As `genogate serve` on loopback without authentication: the access
+    // control's local mode fills caller "local" and every role.
+    auto access =
+        std::make_shared<AccessControl>(nullptr, DefaultRouteRules());
+    o.authenticate = [access](std::string_view route, HttpRequest* request)
+        -> std::optional<HttpResponse> {
+      if (route == "healthz" || route == "readyz" || route == "metrics") {
+        return std::nullopt;
+      }
+      AccessControl::Decision d = access->Check(request);
+      if (d.allowed) return std::nullopt;
+      return std::move(d.response);
+    };
     logger_ = std::make_unique<Logger>(
         LogLevel::kDebug, [this](std::string_view line) {
           std::lock_guard<std::mutex> lock(log_mu_);
