@@ -161,6 +161,7 @@ int RunServe(const ServeFlags& f) {
   ctx.endpoint_flags = f.endpoints;
   ctx.mllp_listen = f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
   ctx.queue_key_file = config.queue_key_file;
+  ctx.queue_options = config.queue;
   ctx.data_dir = data.string();
   ctx.metrics = &metrics;
   ctx.logger = &logger;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/queue/delivery_queue.h"
 #include "gateway/queue/redis_client.h"
 
 namespace genogate::conformance {
@@ -92,6 +93,8 @@ struct ServeContext {
   // The queue's key ring file (`queue.key_file`); "" : DATA_DIR/queue.key,
   // created on first start.
   std::string queue_key_file;
+  // The config's `queue:` timings (reclaim_idle, report_lease).
+  gateway::QueueOptions queue_options;
   // Cheap, non-blocking: true while the delivery queue is above its
   // high-water mark (read an atomic that a monitor updates). Null: never.
   std::function<bool()> overloaded;

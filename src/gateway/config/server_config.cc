@@ -252,8 +252,19 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
         c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
       }
     }
-    if (const YAML::Node q = root["queue"]; q && q.IsMap() && q["key_file"]) {
-      c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+    if (const YAML::Node q = root["queue"]) {
+      CheckKeys(q, "queue", {"key_file", "reclaim_idle_ms", "report_lease_ms"});
+      if (q["key_file"]) {
+        c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+      }
+      if (q["reclaim_idle_ms"]) {
+        c.queue.reclaim_idle = std::chrono::milliseconds(Integer(
+            q["reclaim_idle_ms"], "queue.reclaim_idle_ms", 1000, 86'400'000));
+      }
+      if (q["report_lease_ms"]) {
+        c.queue.report_lease = std::chrono::milliseconds(Integer(
+            q["report_lease_ms"], "queue.report_lease_ms", 1000, 86'400'000));
+      }
     }
     if (const YAML::Node m = root["mllp"]; m && m.IsMap() && m["listen"]) {
       c.mllp_listen = Scalar(m["listen"], "mllp.listen");

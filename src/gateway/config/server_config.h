@@ -30,10 +30,17 @@
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//   queue:
+//     key_file: secrets/queue.keys    # absent: DATA_DIR/queue.key
+//     reclaim_idle_ms: 120000         # a dead replica's delivery is taken
+//                                     # over after this long
+//     report_lease_ms: 300000         # per-report in-flight lease
 //
-// The top-level sections `queue`, `security` and `mllp` belong to other
-// parsers and are not checked here (only `queue.key_file` and
-// `mllp.listen` are read); any other top-level key is an error.
+// The top-level sections `security` and `mllp` belong to other parsers and
+// are not checked here (only `mllp.listen` is read); any other top-level
+// key is an error. reclaim_idle_ms must exceed the longest delivery attempt
+// of any endpoint (see delivery_queue.h), else a live delivery is taken
+// over and sent twice (the EHR's conditional creates absorb the repeat).
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -52,6 +59,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/queue/delivery_queue.h"
 #include "gateway/server/http_server.h"
 
 namespace genogate::gateway {
@@ -78,6 +86,9 @@ struct ServerConfig {
   // `queue.key_file`: the queue's key ring (crypto/key_ring.h); empty:
   // serve creates or loads DATA_DIR/queue.key.
   std::string queue_key_file;
+  // `queue.reclaim_idle_ms` and `queue.report_lease_ms` (the rest keeps
+  // QueueOptions' defaults).
+  QueueOptions queue;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
   // Limits, threads, TLS files (host/port from `listen`).
