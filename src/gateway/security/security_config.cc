@@ -193,11 +193,39 @@ JwtIssuerConfig ParseJwt(const YAML::Node& node, const std::string& at) {
   return j;
 }
 
+// A list of API key entries at `at` ("security.api_keys" or the key
+// file's "api_keys"); `hashes` holds the canonical hashes seen so far.
+void ParseApiKeys(const YAML::Node& list, const std::string& at_list,
+                  std::set<std::string>* hashes,
+                  std::vector<ApiKeyEntry>* out) {
+  if (!list.IsSequence()) Fail(list, at_list, "expected a list");
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string at = at_list + "[" + std::to_string(i) + "]";
+    CheckKeys(list[i], at, {"identity", "hash", "roles", "lab"});
+    ApiKeyEntry e;
+    if (!list[i]["hash"]) Fail(list[i], at + ".hash", "required");
+    e.hash = Scalar(list[i]["hash"], at + ".hash");
+    Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
+    if (!parsed.ok()) {
+      Fail(list[i]["hash"], at + ".hash",
+           parsed.error().message() +
+               " (make one with HashApiKey; never the key itself)");
+    }
+    std::string canonical(reinterpret_cast<const char*>(parsed->data()),
+                          parsed->size());
+    if (!hashes->insert(canonical).second) {
+      Fail(list[i]["hash"], at + ".hash", "same hash as an earlier key");
+    }
+    e.grant = ParseGrant(list[i], at, true);
+    out->push_back(std::move(e));
+  }
+}
+
 SecurityConfig ParseSection(const YAML::Node& sec) {
   SecurityConfig c;
   CheckKeys(sec, "security",
-            {"clock_skew_seconds", "require_mtls", "jwt", "api_keys", "mtls",
-             "audit"});
+            {"clock_skew_seconds", "require_mtls", "jwt", "api_keys",
+             "api_keys_file", "mtls", "audit"});
   if (sec["clock_skew_seconds"]) {
     c.clock_skew = std::chrono::seconds(Integer(
         sec["clock_skew_seconds"], "security.clock_skew_seconds", 0, 600));
@@ -218,27 +246,13 @@ SecurityConfig ParseSection(const YAML::Node& sec) {
     }
   }
   if (const YAML::Node list = sec["api_keys"]) {
-    if (!list.IsSequence()) Fail(list, "security.api_keys", "expected a list");
     std::set<std::string> hashes;
-    for (size_t i = 0; i < list.size(); ++i) {
-      std::string at = "security.api_keys[" + std::to_string(i) + "]";
-      CheckKeys(list[i], at, {"identity", "hash", "roles", "lab"});
-      ApiKeyEntry e;
-      if (!list[i]["hash"]) Fail(list[i], at + ".hash", "required");
-      e.hash = Scalar(list[i]["hash"], at + ".hash");
-      Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
-      if (!parsed.ok()) {
-        Fail(list[i]["hash"], at + ".hash",
-             parsed.error().message() +
-                 " (make one with HashApiKey; never the key itself)");
-      }
-      std::string canonical(reinterpret_cast<const char*>(parsed->data()),
-                            parsed->size());
-      if (!hashes.insert(canonical).second) {
-        Fail(list[i]["hash"], at + ".hash", "same hash as an earlier key");
-      }
-      e.grant = ParseGrant(list[i], at, true);
-      c.api_keys.push_back(std::move(e));
+    ParseApiKeys(list, "security.api_keys", &hashes, &c.api_keys);
+  }
+  if (sec["api_keys_file"]) {
+    c.api_keys_file = Scalar(sec["api_keys_file"], "security.api_keys_file");
+    if (c.api_keys_file.empty()) {
+      Fail(sec["api_keys_file"], "security.api_keys_file", "empty");
     }
   }
   if (const YAML::Node list = sec["mtls"]) {
@@ -337,7 +351,47 @@ Result<SecurityConfig> LoadSecurityFile(const std::string& path) {
   };
   for (JwtIssuerConfig& j : c->jwt) resolve(j.jwks_file);
   resolve(c->pseudonym_key_file);
+  resolve(c->api_keys_file);
+  if (Status s = LoadApiKeysFile(&*c); !s.ok()) return s.error();
   return c;
+}
+
+Status LoadApiKeysFile(SecurityConfig* config) {
+  if (config->api_keys_file.empty()) return Status::Ok();
+  const std::string& file = config->api_keys_file;
+  Result<std::string> text = ReadFile(file, 4 << 20);
+  if (!text.ok()) {
+    return text.error().WithContext("security.api_keys_file " + file);
+  }
+  try {
+    YAML::Node root = YAML::Load(*text);
+    if (root.IsNull()) return Status::Ok();  // an empty file: no keys
+    YAML::Node list = root;
+    if (root.IsMap()) {
+      CheckKeys(root, "", {"api_keys"});
+      list = root["api_keys"];
+      if (!list || list.IsNull()) return Status::Ok();
+    }
+    std::set<std::string> hashes;
+    for (const ApiKeyEntry& e : config->api_keys) {
+      Result<std::array<uint8_t, 32>> h = ParseApiKeyHash(e.hash);
+      if (h.ok()) {
+        hashes.insert(
+            std::string(reinterpret_cast<const char*>(h->data()), h->size()));
+      }
+    }
+    ParseApiKeys(list, "api_keys", &hashes, &config->api_keys);
+    return Status::Ok();
+  } catch (const ConfigError& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.line) + ": " +
+                     (e.key.empty() ? "" : e.key + ": ") + e.message);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  }
 }
 
 Result<std::string> LoadPseudonymKey(const SecurityConfig& config) {
