@@ -44,6 +44,7 @@ struct ServeFlags {
   std::string log_level;
   bool insecure_allow_unauthenticated = false;
   int64_t shutdown_grace_ms = -1;
+  bool check_config = false;
 };
 
 // (cli/common.h's Fail is not used here: common.h includes endpoint.h,
@@ -96,6 +97,24 @@ int RunServe(const ServeFlags& f) {
   if (!gateway::ParseLogLevel(config.log_level, &level)) {
     return ServeFail(Error(ErrorCode::kInvalidInput,
                            "--log-level must be debug, info, warn or error"));
+  }
+  if (f.check_config) {
+    ServeConfigCheck check;
+    check.config_file = f.config;
+    check.config_has_endpoints = has_endpoints;
+    check.endpoint_flags = f.endpoints;
+    check.redis_url = config.redis_url;
+    check.redis_password_env = config.redis_password_env;
+    check.mllp_listen =
+        f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+    check.queue = config.queue;
+    check.files = {config.http.tls_cert_file, config.http.tls_key_file,
+                   config.http.client_ca_file, config.queue_key_file};
+    check.check_listen = [config](bool auth) mutable {
+      config.authentication_configured = auth;
+      return gateway::CheckListenSafety(config);
+    };
+    return RunServeConfigCheck(check);
   }
   // Authentication configured in the `security:` section lets serve
   // listen anywhere (StartSecurity checks the rule again below).
@@ -330,6 +349,10 @@ Command RegisterServe(CLI::App& app) {
                 f->insecure_allow_unauthenticated,
                 "Allow a non-loopback listen address without client "
                 "authentication (only behind an authenticating proxy)");
+  cmd->add_flag("--check-config", f->check_config,
+                "Check the configuration (file and flags) and exit: 0 and "
+                "the files and environment variables it names, or the "
+                "problem and 2; starts nothing, reads no named file");
   return {cmd, [f] { return RunServe(*f); }};
 }
 
