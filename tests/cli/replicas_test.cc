@@ -360,6 +360,7 @@ TEST(ReplicasTest, ThreeReplicasOneKilledMidDeliveryDeliverEachReportOnce) {
   std::vector<std::string> failures;
   std::atomic<int> accepted{0};
   std::atomic<int> resent{0};
+  std::atomic<int> accepted_unanswered{0};
   auto client = [&](int t) {
     for (int i = t; i < kSubmissions; i += kReplicas) {
       const std::string path = "/submissions?patient=urn:oid:1.2.3%7CP-" +
@@ -385,6 +386,10 @@ TEST(ReplicasTest, ThreeReplicasOneKilledMidDeliveryDeliverEachReportOnce) {
       }
       std::string location = Header(answer, "Location");
       ids[i] = location.substr(location.rfind('/') + 1);
+      // Accepted before, by a replica whose answer never came.
+      if (answer.find("\"duplicate\":true") != std::string::npos) {
+        ++accepted_unanswered;
+      }
       answered_by[i] = r;
       ++accepted;
     }
@@ -484,9 +489,10 @@ TEST(ReplicasTest, ThreeReplicasOneKilledMidDeliveryDeliverEachReportOnce) {
   std::cerr << "replicas test: " << kSubmissions << " submissions over "
             << kReplicas << " replicas, " << accepted_by_killed.size()
             << " answered 202 by the killed one, " << resent
-            << " resends after no answer, " << in_flight
-            << " deliveries in flight at the SIGKILL (" << sent_twice
-            << " sent twice, taken over), " << by_survivors
+            << " resends after no answer (" << accepted_unanswered
+            << " of them accepted before, answered with the original id), "
+            << in_flight << " deliveries in flight at the SIGKILL ("
+            << sent_twice << " sent twice, taken over), " << by_survivors
             << " reports delivered by the survivors; start-up "
             << secs(serving - started) << " s, kill to all delivered "
             << secs(done - kill_time) << " s, total "
