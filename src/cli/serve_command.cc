@@ -1,5 +1,7 @@
 // genogate serve: runs the gateway (HTTP server, embedded or external
-// Redis, and what serve_wiring.h wires in) until SIGTERM or SIGINT.
+// Redis, and what serve_wiring.h wires in) until SIGTERM or SIGINT. SIGHUP
+// reloads the TLS certificates and keys of the HTTP server and the MLLP
+// listener from their files (they are also reloaded when the files change).
 //
 // Flags override the config file's `server:` section; with neither, it
 // serves on 127.0.0.1:8080 with a private redis-server in
@@ -108,11 +110,17 @@ int RunServe(const ServeFlags& f) {
     check.mllp_listen =
         f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
     check.queue = config.queue;
+    const gateway::MllpTlsOptions& mt = config.mllp.tls_options;
     check.files = {config.http.tls_cert_file, config.http.tls_key_file,
                    config.http.client_ca_file, config.queue_key_file};
-    check.check_listen = [config](bool auth) mutable {
+    if (config.mllp.tls) {
+      check.files.insert(check.files.end(),
+                         {mt.cert_file, mt.key_file, mt.client_ca_file});
+    }
+    check.check_listen = [config, mllp = check.mllp_listen](bool auth) mutable {
       config.authentication_configured = auth;
-      return gateway::CheckListenSafety(config);
+      Status s = gateway::CheckListenSafety(config);
+      return s.ok() ? gateway::CheckMllpListenSafety(config, mllp) : s;
     };
     return RunServeConfigCheck(check);
   }
@@ -124,6 +132,10 @@ int RunServe(const ServeFlags& f) {
     if (gateway::AuthConfigured(*sc)) config.authentication_configured = true;
   }
   Status safe = gateway::CheckListenSafety(config);
+  if (!safe.ok()) return ServeFail(safe.error());
+  const std::string mllp_listen =
+      f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  safe = gateway::CheckMllpListenSafety(config, mllp_listen);
   if (!safe.ok()) return ServeFail(safe.error());
   Result<gateway::RedisOptions> external = gateway::RedisOptions();
   if (!config.redis_url.empty()) {
@@ -149,6 +161,7 @@ int RunServe(const ServeFlags& f) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -178,7 +191,8 @@ int RunServe(const ServeFlags& f) {
   ctx.config_file = f.config;
   ctx.config_has_endpoints = has_endpoints;
   ctx.endpoint_flags = f.endpoints;
-  ctx.mllp_listen = f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+  ctx.mllp_listen = mllp_listen;
+  ctx.mllp_options = &config.mllp;
   ctx.queue_key_file = config.queue_key_file;
   ctx.queue_options = config.queue;
   ctx.data_dir = data.string();
@@ -301,9 +315,16 @@ int RunServe(const ServeFlags& f) {
       .Str("redis", ctx.embedded_redis ? "embedded" : ctx.redis.Describe())
       .Str("data_dir", ctx.data_dir);
 
-  // 7. Wait for SIGTERM / SIGINT, then shut down gracefully.
+  // 7. Wait for SIGTERM / SIGINT, then shut down gracefully. SIGHUP:
+  // reload the TLS files (each server logs the outcome; a failure keeps the
+  // certificate in use).
   int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
+  for (;;) {
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) break;
+    logger.Info("serve.reload").Str("signal", "SIGHUP");
+    if (!http.tls_cert_file.empty()) (void)(*server)->ReloadTls();
+    for (const auto& reload : ctx.reloads) reload();
   }
   logger.Info("serve.stopping")
       .Str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")

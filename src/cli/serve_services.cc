@@ -250,27 +250,43 @@ Status StartServeServices(ServeContext& ctx) {
     Result<std::pair<std::string, uint16_t>> hp =
         gateway::ParseHostPort(mllp, /*allow_port_zero=*/true);
     if (!hp.ok()) return hp.error().WithContext("--mllp-listen");
-    auto sink = std::make_shared<gateway::ServiceSink>(svc.get());
-    auto handler = std::make_shared<gateway::OruHandler>(
-        sink.get(), gateway::OruHandlerOptions{});
-    ctx.keep.push_back(sink);
-    ctx.keep.push_back(handler);
     gateway::MllpListenerOptions mo;
+    if (ctx.mllp_options != nullptr) mo = *ctx.mllp_options;
     mo.host = hp->first;
     mo.port = hp->second;
+    // One size limit: the listener's frame limit and the ER7 reader's.
+    gateway::OruHandlerOptions ho;
+    ho.read.parse.max_bytes = mo.max_message_bytes;
+    auto sink = std::make_shared<gateway::ServiceSink>(svc.get());
+    auto handler = std::make_shared<gateway::OruHandler>(sink.get(), ho);
+    ctx.keep.push_back(sink);
+    ctx.keep.push_back(handler);
     gateway::Logger* logger = ctx.logger;
     mo.log = [logger](std::string_view line) {
       logger->Info("mllp").Str("message", line);
     };
     Result<std::unique_ptr<gateway::MllpListener>> listener =
         gateway::MllpListener::Start(mo, handler.get());
-    if (!listener.ok()) return listener.error().WithContext("MLLP listener");
+    if (!listener.ok()) {
+      // kFailedPrecondition: the TLS files (the message names the file).
+      return listener.error().WithContext(listener.error().code() ==
+                                                  ErrorCode::kFailedPrecondition
+                                              ? "MLLP listener (mllp.tls)"
+                                              : "MLLP listener");
+    }
     std::shared_ptr<gateway::MllpListener> ml = std::move(listener).value();
     ctx.keep.push_back(ml);
     ctx.stops.push_back([ml] { ml->Stop(); });
+    if (mo.tls) {
+      ctx.reloads.push_back([ml] { (void)ml->ReloadTls(); });  // logs itself
+    }
     ctx.logger->Info("serve.mllp_listening")
         .Str("host", mo.host)
-        .Int("port", ml->port());
+        .Int("port", ml->port())
+        .Bool("tls", mo.tls)
+        .Bool("mtls", mo.tls && !mo.tls_options.client_ca_file.empty())
+        .Int("max_message_bytes", static_cast<int64_t>(mo.max_message_bytes))
+        .Int("max_connections", static_cast<int64_t>(mo.max_connections));
   }
   return Status::Ok();
 }

@@ -45,6 +45,7 @@ class HttpClient;
 class SubmissionService;
 class Logger;
 class MetricsRegistry;
+struct MllpListenerOptions;
 class Router;
 struct ReadinessCheck;
 struct ServerConfig;
@@ -90,6 +91,9 @@ struct ServeContext {
   bool check_roles = false;
   // MLLP listen address (--mllp-listen, else `mllp.listen`); "" : none.
   std::string mllp_listen;
+  // The rest of the `mllp:` section (TLS, limits, timeouts); host/port come
+  // from mllp_listen. Null: the listener's defaults.
+  const gateway::MllpListenerOptions* mllp_options = nullptr;
   // The queue's key ring file (`queue.key_file`); "" : DATA_DIR/queue.key,
   // created on first start.
   std::string queue_key_file;
@@ -102,6 +106,9 @@ struct ServeContext {
   std::vector<gateway::ReadinessCheck>* readiness = nullptr;
   // Run in reverse order at shutdown, after the HTTP server has stopped.
   std::vector<std::function<void()>> stops;
+  // Run on SIGHUP (after the HTTP server's own TLS reload): reload TLS
+  // certificates and keys from their files. Each logs its outcome.
+  std::vector<std::function<void()>> reloads;
 };
 
 // The HTTP client security uses to fetch JWKS of issuers configured by URL

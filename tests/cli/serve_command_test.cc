@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "gateway/http/test_peers.h"
+#include "gateway/server/tls_probe.h"
 #include "testing/test_env.h"
 
 extern char** environ;
@@ -193,6 +194,16 @@ TEST_F(ServeTest, RefusesAnUnauthenticatedNonLoopbackAddress) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
 }
 
+TEST_F(ServeTest, RefusesMllpOnANonLoopbackAddressWithoutClientCerts) {
+  Spawn({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+         "--mllp-listen", "0.0.0.0:0"});
+  EXPECT_EQ(Wait(), 2);
+  std::string logs = Logs();
+  EXPECT_NE(logs.find("refusing MLLP on 0.0.0.0"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("client_ca_file"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
+}
+
 TEST_F(ServeTest, ConfigErrorsExit2WithFileAndLine) {
   std::ofstream(dir_ + "/gw.yaml") << "server:\n  listen: 127.0.0.1:0\n"
                                       "  limits:\n    max_connections: lots\n";
@@ -356,6 +367,126 @@ TEST_F(ServeTest, CheckConfigChecksEverySectionAndStartsNothing) {
             std::string::npos)
       << Logs();
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
+}
+
+// The MLLP listener as the config file sets it up: TLS from mllp.tls, the
+// size limit from mllp.max_message_bytes. An ORU^R01 over TLS is accepted
+// (AA), one over the limit is refused (AR, ERR 104 naming the limit), and
+// after the certificate files are replaced SIGHUP makes new connections
+// get the new certificate.
+TEST_F(ServeTest, MllpOverTlsFromTheConfig) {
+  ASSERT_TRUE(gateway::testing::MakeServerCert(dir_, "mllp-a"));
+  ASSERT_TRUE(gateway::testing::MakeServerCert(dir_, "mllp-b"));
+  std::filesystem::copy_file(dir_ + "/mllp-a.pem", dir_ + "/live.pem");
+  std::filesystem::copy_file(dir_ + "/mllp-a.key", dir_ + "/live.key");
+  std::filesystem::create_directories(dir_ + "/outbox");
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 127.0.0.1:0\n  data_dir: data\n"
+         "mllp:\n  listen: 127.0.0.1:0\n"
+         "  tls:\n    cert_file: live.pem\n    key_file: live.key\n"
+         "    min_version: \"1.2\"\n"
+         "  max_message_bytes: 65536\n  max_connections: 8\n"
+         "  idle_timeout_ms: 60000\n  read_timeout_ms: 20000\n"
+         "  write_timeout_ms: 20000\n"
+         "endpoints:\n  - name: outbox\n    url: file://"
+      << dir_ << "/outbox\n";
+  Spawn({"serve", "--config", dir_ + "/gw.yaml"});
+  ASSERT_GT(WaitForPort(), 0) << Logs();
+  int mllp = LogInt(Logs(), "serve.mllp_listening", "port");
+  ASSERT_GT(mllp, 0) << Logs();
+  EXPECT_EQ(LogInt(Logs(), "serve.mllp_listening", "max_message_bytes"), 65536);
+  EXPECT_NE(
+      Logs().find("\"event\":\"serve.mllp_listening\",\"host\":\"127.0.0.1"
+                  "\",\"port\":" +
+                  std::to_string(mllp) + ",\"tls\":true"),
+      std::string::npos)
+      << Logs();
+
+  gateway::testing::TlsProbe::Options trusting;
+  trusting.ca_file = dir_ + "/ca.pem";
+  auto send = [](gateway::testing::TlsProbe& c, const std::string& message) {
+    c.Write("\x0b" + message + "\x1c\r");
+    return c.ReadUntil("\x1c\r");
+  };
+  const std::string oru = genogate::testing::ReadTestFile(
+      genogate::testing::DataDir() + "/hl7v2/brca1_germline_two_variants.hl7");
+  ASSERT_FALSE(oru.empty());
+  {
+    gateway::testing::TlsProbe c(mllp, trusting);
+    ASSERT_TRUE(c.ok()) << c.error();
+    EXPECT_EQ(c.server_cn(), "mllp-a");
+    std::string ack = send(c, oru);
+    EXPECT_NE(ack.find("MSA|AA|MSG00001"), std::string::npos) << ack;
+
+    // Over mllp.max_message_bytes: AR with ERR 104 naming the limit, and
+    // the connection goes on.
+    std::string big = oru;
+    big.insert(big.find("OBX|"),
+               "NTE|1|L|" + std::string(70 * 1024, 'x') + "\r");
+    ack = send(c, big);
+    EXPECT_NE(ack.find("MSA|AR|"), std::string::npos) << ack;
+    EXPECT_NE(ack.find("ERR|||104^Value too long^HL70357|E"), std::string::npos)
+        << ack;
+    EXPECT_NE(ack.find("65536"), std::string::npos) << ack;
+  }
+  // Plain TCP on the TLS port gets no ACK.
+  {
+    int fd = gateway::testing::ConnectLoopback(mllp);
+    ASSERT_GE(fd, 0);
+    gateway::testing::WriteAll(fd, "\x0b" + oru + "\x1c\r");
+    char buf[256];
+    pollfd p{fd, POLLIN, 0};
+    ssize_t n = ::poll(&p, 1, 20000) > 0 ? ::recv(fd, buf, sizeof(buf), 0) : 0;
+    EXPECT_LE(n, 0);
+    ::close(fd);
+  }
+
+  // Certificate rotation: new files, SIGHUP, new connections see them.
+  std::filesystem::copy_file(dir_ + "/mllp-b.pem", dir_ + "/live.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(dir_ + "/mllp-b.key", dir_ + "/live.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  ASSERT_EQ(::kill(pid_, SIGHUP), 0);
+  std::string cn;
+  for (int i = 0; i < 2000 && cn != "mllp-b"; ++i) {
+    gateway::testing::TlsProbe c(mllp, trusting);
+    ASSERT_TRUE(c.ok()) << c.error();
+    cn = c.server_cn();
+    if (cn != "mllp-b")
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(cn, "mllp-b") << Logs();
+  EXPECT_NE(Logs().find("\"event\":\"serve.reload\",\"signal\":\"SIGHUP\""),
+            std::string::npos)
+      << Logs();
+  EXPECT_NE(Logs().find("TLS certificate reloaded: subject CN=mllp-b"),
+            std::string::npos)
+      << Logs();
+
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(Wait(), 0) << Logs();
+}
+
+// A bad mllp: value stops start-up naming file, line and key.
+TEST_F(ServeTest, BadMllpConfigStopsStartUp) {
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 127.0.0.1:0\n  data_dir: data\n"
+         "mllp:\n  listen: 127.0.0.1:0\n  max_message_bytes: 10MB\n";
+  Spawn({"serve", "--config", dir_ + "/gw.yaml"});
+  EXPECT_EQ(Wait(), 2);
+  EXPECT_NE(Logs().find("gw.yaml:6: mllp.max_message_bytes: expected a whole "
+                        "number"),
+            std::string::npos)
+      << Logs();
+  // TLS files that cannot be loaded: refused at start-up, naming the file.
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 127.0.0.1:0\n  data_dir: data\n"
+         "mllp:\n  listen: 127.0.0.1:0\n  tls:\n    cert_file: none.pem\n"
+         "    key_file: none.key\n";
+  Spawn({"serve", "--config", dir_ + "/gw.yaml"});
+  EXPECT_EQ(Wait(), 2);
+  EXPECT_NE(Logs().find("mllp.tls"), std::string::npos) << Logs();
+  EXPECT_NE(Logs().find(dir_ + "/none.pem"), std::string::npos) << Logs();
 }
 
 // Against the HAPI test EHR (GENOGATE_TEST_EHR_URL, scripts/e2e-ehr.sh):

@@ -205,6 +205,9 @@ class ChartTest(unittest.TestCase):
             "redis-sentinel-2.redis.svc:26379/genogate")
         self.assertEqual(config["server"]["tls"]["client_ca_file"],
                          "/etc/genogate/client-ca/ca.crt")
+        # The MLLP listener uses the same certificate and client CA.
+        self.assertEqual(config["mllp"]["listen"], "0.0.0.0:2575")
+        self.assertEqual(config["mllp"]["tls"], config["server"]["tls"])
 
     def test_default_values_bundle_redis_with_aof(self):
         docs = render()

@@ -96,7 +96,11 @@ app.kubernetes.io/component: redis
 {{- end }}
 {{- $config := dict "server" $server "redis" $redis "queue" (dict "key_file" (printf "/etc/genogate/secrets/queue/%s" .Values.secrets.queueKey.key)) "security" $security "endpoints" .Values.endpoints }}
 {{- if .Values.mllp.enabled }}
-{{- $_ := set $config "mllp" (dict "listen" (printf "0.0.0.0:%d" (int .Values.mllp.port))) }}
+{{- $mllp := dict "listen" (printf "0.0.0.0:%d" (int .Values.mllp.port)) }}
+{{- if .Values.tls.enabled }}
+{{- $_ := set $mllp "tls" (deepCopy (get $server "tls")) }}
+{{- end }}
+{{- $_ := set $config "mllp" $mllp }}
 {{- end }}
 {{- $merged := mustMergeOverwrite $config (deepCopy .Values.config) }}
 {{- toYaml $merged }}

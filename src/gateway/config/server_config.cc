@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "gateway/config/internal/yaml_util.h"
+#include "gateway/mllp/mllp_listener.h"
 #include "gateway/queue/redis_client.h"
 #include "gateway/server/log.h"
 
@@ -23,6 +24,77 @@ using yaml_util::Scalar;
 std::chrono::milliseconds Millis(const YAML::Node& node,
                                  const std::string& key) {
   return std::chrono::milliseconds(Integer(node, key, 1, 86'400'000));
+}
+
+TlsMinVersion MinVersion(const YAML::Node& node, const std::string& key) {
+  TlsMinVersion v;
+  if (!ParseTlsMinVersion(Scalar(node, key), &v)) {
+    Fail(node, key, "must be \"1.2\" or \"1.3\" (older versions are refused)");
+  }
+  return v;
+}
+
+// A path option: present means non-empty.
+std::string Path(const YAML::Node& node, const std::string& key) {
+  std::string p = Scalar(node, key);
+  if (p.empty()) Fail(node, key, "empty");
+  return p;
+}
+
+// The `mllp:` section: the MLLP listener's address, TLS, limits and
+// timeouts.
+void ParseMllp(const YAML::Node& m, ServerConfig* c) {
+  CheckKeys(m, "mllp",
+            {"listen", "tls", "max_message_bytes", "max_connections",
+             "idle_timeout_ms", "read_timeout_ms", "write_timeout_ms"});
+  MllpListenerOptions& o = c->mllp;
+  if (m["listen"]) {
+    c->mllp_listen = Scalar(m["listen"], "mllp.listen");
+    Result<std::pair<std::string, uint16_t>> hp =
+        ParseHostPort(c->mllp_listen, /*allow_port_zero=*/true);
+    if (!hp.ok()) Fail(m["listen"], "mllp.listen", hp.error().message());
+    o.host = hp->first;
+    o.port = hp->second;
+  }
+  if (const YAML::Node tls = m["tls"]) {
+    CheckKeys(tls, "mllp.tls",
+              {"cert_file", "key_file", "client_ca_file", "min_version"});
+    MllpTlsOptions& t = o.tls_options;
+    if (tls["cert_file"]) {
+      t.cert_file = Path(tls["cert_file"], "mllp.tls.cert_file");
+    }
+    if (tls["key_file"]) {
+      t.key_file = Path(tls["key_file"], "mllp.tls.key_file");
+    }
+    if (tls["client_ca_file"]) {
+      t.client_ca_file = Path(tls["client_ca_file"], "mllp.tls.client_ca_file");
+    }
+    if (tls["min_version"]) {
+      t.min_version = MinVersion(tls["min_version"], "mllp.tls.min_version");
+    }
+    if (t.cert_file.empty() || t.key_file.empty()) {
+      Fail(tls, "mllp.tls", "cert_file and key_file are both required");
+    }
+    o.tls = true;
+  }
+  if (m["max_message_bytes"]) {
+    o.max_message_bytes = static_cast<size_t>(Integer(m["max_message_bytes"],
+                                                      "mllp.max_message_bytes",
+                                                      1024, int64_t{1} << 30));
+  }
+  if (m["max_connections"]) {
+    o.max_connections = static_cast<size_t>(
+        Integer(m["max_connections"], "mllp.max_connections", 1, 100'000));
+  }
+  if (m["idle_timeout_ms"]) {
+    o.idle_timeout = Millis(m["idle_timeout_ms"], "mllp.idle_timeout_ms");
+  }
+  if (m["read_timeout_ms"]) {
+    o.read_timeout = Millis(m["read_timeout_ms"], "mllp.read_timeout_ms");
+  }
+  if (m["write_timeout_ms"]) {
+    o.write_timeout = Millis(m["write_timeout_ms"], "mllp.write_timeout_ms");
+  }
 }
 
 ServerConfig ParseServer(const YAML::Node& s) {
@@ -54,7 +126,8 @@ ServerConfig ParseServer(const YAML::Node& s) {
                 "server.insecure_allow_unauthenticated");
   }
   if (const YAML::Node tls = s["tls"]) {
-    CheckKeys(tls, "server.tls", {"cert_file", "key_file", "client_ca_file"});
+    CheckKeys(tls, "server.tls",
+              {"cert_file", "key_file", "client_ca_file", "min_version"});
     if (tls["cert_file"]) {
       c.http.tls_cert_file = Scalar(tls["cert_file"], "server.tls.cert_file");
     }
@@ -64,6 +137,10 @@ ServerConfig ParseServer(const YAML::Node& s) {
     if (tls["client_ca_file"]) {
       c.http.client_ca_file =
           Scalar(tls["client_ca_file"], "server.tls.client_ca_file");
+    }
+    if (tls["min_version"]) {
+      c.http.tls_min_version =
+          MinVersion(tls["min_version"], "server.tls.min_version");
     }
     if (c.http.tls_cert_file.empty() != c.http.tls_key_file.empty()) {
       Fail(tls, "server.tls", "cert_file and key_file go together");
@@ -226,6 +303,28 @@ Status CheckListenSafety(const ServerConfig& config) {
           "(server.insecure_allow_unauthenticated: true)");
 }
 
+Status CheckMllpListenSafety(const ServerConfig& config,
+                             std::string_view listen) {
+  if (listen.empty()) return Status::Ok();
+  Result<std::pair<std::string, uint16_t>> hp =
+      ParseHostPort(listen, /*allow_port_zero=*/true);
+  if (!hp.ok()) return hp.error().WithContext("MLLP listen address");
+  if (IsLoopbackHost(hp->first)) return Status::Ok();
+  const MllpListenerOptions& m = config.mllp;
+  if (m.tls && !m.tls_options.client_ca_file.empty()) return Status::Ok();
+  if (config.insecure_allow_unauthenticated) return Status::Ok();
+  return Error(
+      ErrorCode::kFailedPrecondition,
+      "refusing MLLP on " + hp->first +
+          " without client certificates: anyone who can reach it could "
+          "submit results as any lab. Listen on 127.0.0.1, require client "
+          "certificates (mllp.tls with cert_file, key_file and "
+          "client_ca_file in the config), or, behind a gateway that "
+          "authenticates the labs, opt in with "
+          "--insecure-allow-unauthenticated "
+          "(server.insecure_allow_unauthenticated: true)");
+}
+
 Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
                                            std::string_view file_name,
                                            bool* has_endpoints) {
@@ -266,8 +365,8 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
             q["report_lease_ms"], "queue.report_lease_ms", 1000, 86'400'000));
       }
     }
-    if (const YAML::Node m = root["mllp"]; m && m.IsMap() && m["listen"]) {
-      c.mllp_listen = Scalar(m["listen"], "mllp.listen");
+    if (const YAML::Node m = root["mllp"]; m && !m.IsNull()) {
+      ParseMllp(m, &c);
     }
     return c;
   } catch (const ConfigError& e) {
@@ -296,6 +395,10 @@ Result<ServerConfig> LoadServerConfigFile(const std::string& path,
   config->http.tls_key_file = Resolve(dir, config->http.tls_key_file);
   config->http.client_ca_file = Resolve(dir, config->http.client_ca_file);
   config->queue_key_file = Resolve(dir, config->queue_key_file);
+  MllpTlsOptions& mt = config->mllp.tls_options;
+  mt.cert_file = Resolve(dir, mt.cert_file);
+  mt.key_file = Resolve(dir, mt.key_file);
+  mt.client_ca_file = Resolve(dir, mt.client_ca_file);
   return config;
 }
 

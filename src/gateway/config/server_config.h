@@ -11,6 +11,7 @@
 //       cert_file: certs/gateway.pem  # chain, PEM
 //       key_file: certs/gateway.key
 //       client_ca_file: certs/labs-ca.pem   # mTLS: clients must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
 //     threads:
 //       network: 1
 //       handlers: 8
@@ -30,17 +31,36 @@
 //   redis:                            # absent: embedded redis-server
 //     url: redis://redis.internal:6379/0
 //     password_env: GENOGATE_REDIS_PASSWORD   # optional
+//   mllp:                             # HL7 v2 listener; absent: none
+//     listen: 0.0.0.0:2575            # HOST:PORT, [IPv6]:PORT (--mllp-listen)
+//     tls:                            # absent: plain TCP
+//       cert_file: certs/mllp.pem     # chain, PEM (both required)
+//       key_file: certs/mllp.key
+//       client_ca_file: certs/labs-ca.pem   # mTLS: labs must present a cert
+//       min_version: "1.2"            # "1.2" (default) or "1.3"
+//     max_message_bytes: 10485760     # larger frames get AR (ERR 104)
+//     max_connections: 256            # more are closed at once
+//     idle_timeout_ms: 600000         # no frame for this long: close
+//     read_timeout_ms: 30000          # gap inside a frame; TLS handshake
+//     write_timeout_ms: 30000         # writing one ACK
+//
+// TLS files of both listeners are reloaded when they change (checked every
+// 5 s) and on SIGHUP; a file that cannot be loaded then keeps the previous
+// certificate (gateway/server/tls_context.h).
+//
 //   queue:
 //     key_file: secrets/queue.keys    # absent: DATA_DIR/queue.key
 //     reclaim_idle_ms: 120000         # a dead replica's delivery is taken
 //                                     # over after this long
 //     report_lease_ms: 300000         # per-report in-flight lease
 //
-// The top-level sections `security` and `mllp` belong to other parsers and
-// are not checked here (only `mllp.listen` is read); any other top-level
-// key is an error. reclaim_idle_ms must exceed the longest delivery attempt
-// of any endpoint (see delivery_queue.h), else a live delivery is taken
-// over and sent twice (the EHR's conditional creates absorb the repeat).
+// The top-level section `security` belongs to another parser and is not
+// checked here; any other top-level key is an error. Every `mllp:` and
+// `queue:` key is checked here (mllp bounds: max_message_bytes 1024..1 GiB,
+// max_connections 1..100000, timeouts 1 ms..24 h; queue times 1 s..24 h).
+// reclaim_idle_ms should exceed the longest delivery attempt of any
+// endpoint (see delivery_queue.h), else a live delivery can be taken over
+// and sent twice (the EHR's conditional creates absorb the repeat).
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -59,6 +79,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/mllp/mllp_listener.h"
 #include "gateway/queue/delivery_queue.h"
 #include "gateway/server/http_server.h"
 
@@ -91,6 +112,9 @@ struct ServerConfig {
   QueueOptions queue;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
+  // The rest of `mllp:` (host/port parsed from mllp.listen; tls set when
+  // mllp.tls is present). Threads, stop grace and log are the wiring's.
+  MllpListenerOptions mllp;
   // Limits, threads, TLS files (host/port from `listen`).
   HttpServerOptions http;
 };
@@ -104,7 +128,8 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
                                            std::string_view file_name,
                                            bool* has_endpoints = nullptr);
 
-// Reads and parses a file; relative paths (data_dir, TLS files) are
+// Reads and parses a file; relative paths (data_dir, TLS files of both
+// listeners, queue.key_file) are
 // resolved against its directory. kNotFound / kIo as ReadFile.
 Result<ServerConfig> LoadServerConfigFile(const std::string& path,
                                           bool* has_endpoints = nullptr);
@@ -122,6 +147,15 @@ bool IsLoopbackHost(std::string_view host);
 // insecure_allow_unauthenticated. kFailedPrecondition with a message that
 // says how to configure it.
 Status CheckListenSafety(const ServerConfig& config);
+
+// The same rule for the MLLP listener at `listen` (HOST:PORT, the
+// effective mllp.listen or --mllp-listen; "" : no listener, Ok). MLLP's
+// only caller authentication is mTLS, so a non-loopback address needs
+// config.mllp.tls with a client CA, or insecure_allow_unauthenticated.
+// kInvalidInput for a bad address; kFailedPrecondition with a message that
+// says how to configure it.
+Status CheckMllpListenSafety(const ServerConfig& config,
+                             std::string_view listen);
 
 }  // namespace genogate::gateway
 

@@ -64,7 +64,7 @@ class MllpListener::Impl {
   const MllpListenerOptions options_;
   MllpHandler* const handler_;
   asio::io_context io_;
-  std::optional<ssl::context> tls_;
+  std::unique_ptr<ServerTlsContext> tls_;
   tcp::acceptor acceptor_;
   asio::thread_pool pool_;
   std::vector<std::thread> threads_;
@@ -99,8 +99,11 @@ class MllpListener::Impl::Connection
     tcp::endpoint remote = socket.remote_endpoint(ec);
     peer_.address = ec ? "unknown" : FormatEndpoint(remote);
     if (owner->tls_) {
+      // The context current now; a reload later does not affect this
+      // connection (it keeps the context alive).
+      tls_context_ = owner->tls_->Current();
       tls_ = std::make_unique<ssl::stream<tcp::socket>>(std::move(socket),
-                                                        *owner->tls_);
+                                                        *tls_context_);
       peer_.tls = true;
     } else {
       plain_.emplace(std::move(socket));
@@ -342,6 +345,7 @@ class MllpListener::Impl::Connection
   Impl* const owner_;
   asio::any_io_executor executor_;
   std::optional<tcp::socket> plain_;
+  std::shared_ptr<ssl::context> tls_context_;  // outlives tls_
   std::unique_ptr<ssl::stream<tcp::socket>> tls_;
   asio::steady_timer timer_;
   uint64_t deadline_gen_ = 0;
@@ -374,38 +378,24 @@ Status MllpListener::Impl::Open() {
       return Error(ErrorCode::kInvalidInput,
                    "MLLP over TLS needs a certificate and a key file");
     }
-    tls_.emplace(ssl::context::tls_server);
-    boost::system::error_code ec;
-    tls_->set_options(ssl::context::default_workarounds |
-                          ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                          ssl::context::single_dh_use,
-                      ec);
-    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
-    tls_->use_certificate_chain_file(t.cert_file, ec);
-    if (ec) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "cannot load the MLLP TLS certificate " + t.cert_file +
-                       ": " + ec.message());
-    }
-    tls_->use_private_key_file(t.key_file, ssl::context::pem, ec);
-    if (ec || SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "cannot load the MLLP TLS key " + t.key_file +
-                       " (or it does not match the certificate)");
-    }
-    if (!t.client_ca_file.empty()) {
-      tls_->load_verify_file(t.client_ca_file, ec);
-      STACK_OF(X509_NAME)* names =
-          SSL_load_client_CA_file(t.client_ca_file.c_str());
-      if (ec || names == nullptr) {
-        return Error(ErrorCode::kFailedPrecondition,
-                     "cannot load the MLLP client CA " + t.client_ca_file);
-      }
-      SSL_CTX_set_client_CA_list(tls_->native_handle(), names);
-      tls_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert,
-                            ec);
-    }
+    ServerTlsFiles files;
+    files.cert_file = t.cert_file;
+    files.key_file = t.key_file;
+    files.client_ca_file = t.client_ca_file;
+    files.min_version = t.min_version;
+    files.watch_interval = t.watch_interval;
+    Result<std::unique_ptr<ServerTlsContext>> tls = ServerTlsContext::Create(
+        files, "MLLP TLS",
+        [this](const Status& result, const std::string& summary) {
+          if (result.ok()) {
+            Log("mllp: TLS certificate reloaded: " + summary);
+          } else {
+            Log("mllp: TLS reload failed, keeping the previous certificate: " +
+                result.error().message());
+          }
+        });
+    if (!tls.ok()) return tls.error();
+    tls_ = std::move(tls).value();
   }
 
   boost::system::error_code ec;
@@ -490,6 +480,7 @@ void MllpListener::Impl::Stop() {
       if (auto c = weak.lock()) live.push_back(std::move(c));
     }
   }
+  if (tls_) tls_->StopWatching();
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
@@ -550,6 +541,14 @@ void MllpListener::Stop() {
   if (impl_) impl_->Stop();
 }
 
+Status MllpListener::ReloadTls() {
+  if (!impl_->tls_) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the MLLP listener does not use TLS");
+  }
+  return impl_->tls_->Reload();
+}
+
 MllpListenerStats MllpListener::stats() const {
   const Impl::Counters& c = impl_->counters_;
   MllpListenerStats s;
@@ -563,6 +562,7 @@ MllpListenerStats MllpListener::stats() const {
   s.read_timeouts = c.read_timeouts;
   s.write_timeouts = c.write_timeouts;
   s.tls_failures = c.tls_failures;
+  s.tls_reloads = impl_->tls_ ? impl_->tls_->reloads() : 0;
   return s;
 }
 

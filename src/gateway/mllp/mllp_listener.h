@@ -34,9 +34,14 @@
 //  The handler itself has no timeout (it cannot be cancelled): it must bound
 //  its own blocking calls.
 //
-// TLS (optional): TLS 1.2 or later, the server's certificate chain and key
-// (PEM); with client_ca_file, clients must present a certificate signed by
-// that CA (mTLS) and its subject is passed to the handler.
+// TLS (optional): TLS 1.2 or later (1.3 only with min_version kTls13),
+// the server's certificate chain and key (PEM); with client_ca_file,
+// clients must present a certificate signed by that CA (mTLS) and its
+// subject is passed to the handler. The files are reloaded when they change
+// (checked every watch_interval) or on ReloadTls(); connections already
+// open keep their session, new ones use the new certificate, and a reload
+// that fails keeps the old one (see gateway/server/tls_context.h). Each
+// attempt is logged through `log`.
 //
 // Stop(): stops accepting, closes idle connections, lets every message in
 // flight finish and its ACK be written (up to stop_grace), then closes what
@@ -61,6 +66,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "gateway/server/tls_context.h"
 #include "mappers/hl7v2/er7.h"
 #include "mappers/hl7v2/mllp.h"
 
@@ -96,6 +102,9 @@ struct MllpTlsOptions {
   std::string cert_file;       // PEM chain, server certificate first
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM; set: require client certificates
+  TlsMinVersion min_version = TlsMinVersion::kTls12;
+  // How often the files are checked for changes; zero: only ReloadTls().
+  std::chrono::milliseconds watch_interval{5000};
 };
 
 struct MllpListenerOptions {
@@ -131,6 +140,7 @@ struct MllpListenerStats {
   uint64_t read_timeouts = 0;
   uint64_t write_timeouts = 0;
   uint64_t tls_failures = 0;  // handshakes that failed or timed out
+  uint64_t tls_reloads = 0;   // new certificates installed
 };
 
 class MllpListener {
@@ -150,6 +160,11 @@ class MllpListener {
   // The bound port (the real one when options.port was 0).
   uint16_t port() const;
   MllpListenerStats stats() const;
+  // Reloads the TLS certificate, key and client CA from their files now
+  // (see above). Ok when the new ones are in use; kFailedPrecondition
+  // (naming the file) when they cannot be loaded, the old ones stay;
+  // kFailedPrecondition too when the listener has no TLS.
+  Status ReloadTls();
   // Graceful stop (see above); returns when every thread has finished.
   void Stop();
 

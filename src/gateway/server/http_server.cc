@@ -3,7 +3,6 @@
 #include "gateway/server/http_server.h"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <zlib.h>
@@ -292,15 +291,6 @@ void PeerIdentity(SSL* ssl, std::string* subject,
   X509_free(cert);
 }
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  ERR_clear_error();
-  return buf;
-}
-
 // The canned answer to a connection beyond max_connections.
 std::string BusyResponse(int retry_after_seconds) {
   std::string body =
@@ -337,7 +327,7 @@ struct HttpServerImpl {
   std::shared_ptr<const Router> router;
   MetricsRegistry* metrics = nullptr;
   Logger* logger = nullptr;
-  std::optional<ssl::context> tls;
+  std::unique_ptr<ServerTlsContext> tls;
   std::unique_ptr<HandlerPool> pool;
 
   CounterFamily* requests = nullptr;
@@ -400,9 +390,15 @@ class Session final : public SessionBase,
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
+  // `tls_context`: the TLS context the stream uses (null for plain TCP),
+  // kept for the session's lifetime: a reload installs a new one for new
+  // connections only.
   template <typename... Args>
-  Session(internal::HttpServerImpl* srv, tcp::socket&& socket, Args&&... args)
+  Session(internal::HttpServerImpl* srv,
+          std::shared_ptr<ssl::context> tls_context, tcp::socket&& socket,
+          Args&&... args)
       : srv_(srv),
+        tls_context_(std::move(tls_context)),
         stream_(std::move(socket), std::forward<Args>(args)...),
         timer_(stream_.get_executor()) {
     error_code ec;
@@ -856,6 +852,7 @@ class Session final : public SessionBase,
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
   internal::HttpServerImpl* srv_;
+  std::shared_ptr<ssl::context> tls_context_;  // outlives stream_
   Stream stream_;
   asio::steady_timer timer_;
   uint64_t timer_gen_ = 0;
@@ -927,11 +924,14 @@ void internal::HttpServerImpl::OnAccept(error_code ec, tcp::socket socket) {
   }
   connections.fetch_add(1);
   if (tls) {
-    std::make_shared<Session<ssl::stream<tcp::socket>>>(this, std::move(socket),
-                                                        *tls)
+    std::shared_ptr<ssl::context> context = tls->Current();
+    ssl::context& ref = *context;
+    std::make_shared<Session<ssl::stream<tcp::socket>>>(
+        this, std::move(context), std::move(socket), ref)
         ->Run();
   } else {
-    std::make_shared<Session<tcp::socket>>(this, std::move(socket))->Run();
+    std::make_shared<Session<tcp::socket>>(this, nullptr, std::move(socket))
+        ->Run();
   }
   Accept();
 }
@@ -976,50 +976,31 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   impl->busy_response = BusyResponse(o.retry_after_seconds);
 
   if (!o.tls_cert_file.empty()) {
-    impl->tls.emplace(ssl::context::tls_server);
-    ssl::context& ctx = *impl->tls;
-    SSL_CTX* native = ctx.native_handle();
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                    ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
-                    ssl::context::no_compression);
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_cipher_list(
-        native,
-        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    ERR_clear_error();
-    if (SSL_CTX_use_certificate_chain_file(native, o.tls_cert_file.c_str()) !=
-        1) {
-      return Error(ErrorCode::kFailedPrecondition,
-                   "cannot load TLS certificate " + o.tls_cert_file + ": " +
-                       OpenSslError());
-    }
-    if (SSL_CTX_use_PrivateKey_file(native, o.tls_key_file.c_str(),
-                                    SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(native) != 1) {
-      return Error(
-          ErrorCode::kFailedPrecondition,
-          "cannot load TLS key " + o.tls_key_file +
-              " (or it does not match the certificate): " + OpenSslError());
-    }
-    static const unsigned char kSessionContext[] = "genogate";
-    SSL_CTX_set_session_id_context(native, kSessionContext,
-                                   sizeof(kSessionContext) - 1);
-    if (!o.client_ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(native, o.client_ca_file.c_str(),
-                                        nullptr) != 1) {
-        return Error(ErrorCode::kFailedPrecondition, "cannot load client CA " +
-                                                         o.client_ca_file +
-                                                         ": " + OpenSslError());
-      }
-      STACK_OF(X509_NAME)* names =
-          SSL_load_client_CA_file(o.client_ca_file.c_str());
-      if (names != nullptr) SSL_CTX_set_client_CA_list(native, names);
-      SSL_CTX_set_verify(
-          native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    }
+    ServerTlsFiles files;
+    files.cert_file = o.tls_cert_file;
+    files.key_file = o.tls_key_file;
+    files.client_ca_file = o.client_ca_file;
+    files.min_version = o.tls_min_version;
+    files.watch_interval = o.tls_watch_interval;
+    Result<std::unique_ptr<ServerTlsContext>> tls = ServerTlsContext::Create(
+        files, "TLS",
+        [logger, cert = o.tls_cert_file](const Status& result,
+                                         const std::string& summary) {
+          if (logger == nullptr) return;
+          if (result.ok()) {
+            logger->Info("tls.reloaded")
+                .Str("server", "http")
+                .Str("cert_file", cert)
+                .Str("certificate", summary);
+          } else {
+            logger->Warn("tls.reload_failed")
+                .Str("server", "http")
+                .Str("message", "keeping the previous certificate: " +
+                                    result.error().message());
+          }
+        });
+    if (!tls.ok()) return tls.error();
+    impl->tls = std::move(tls).value();
   }
 
   if (metrics != nullptr) {
@@ -1085,11 +1066,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
+Status HttpServer::ReloadTls() {
+  if (!impl_->tls) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the HTTP server does not use TLS");
+  }
+  return impl_->tls->Reload();
+}
+
 void HttpServer::Stop(std::chrono::milliseconds grace) {
   internal::HttpServerImpl& s = *impl_;
   if (s.stopped) return;
   s.stopped = true;
   s.stopping = true;
+  if (s.tls) s.tls->StopWatching();
   // Stop accepting.
   {
     std::promise<void> closed;

@@ -33,7 +33,11 @@
 //    and key from PEM files; with `client_ca_file` the client must present a
 //    certificate that chains to it (mTLS) and its subject and
 //    subjectAltNames reach handlers in HttpRequest::client_cert_subject /
-//    client_cert_sans.
+//    client_cert_sans. The files are reloaded when they change (checked
+//    every tls_watch_interval) or on ReloadTls(): new connections use the
+//    new certificate, open ones keep theirs, a failed reload keeps the old
+//    one and is logged ("tls.reload_failed"); see
+//    gateway/server/tls_context.h.
 //  * Stop(grace): stop accepting, close idle keep-alive connections, let
 //    requests in progress finish (their answers say Connection: close) for
 //    up to `grace`, then close everything and join the threads.
@@ -58,6 +62,7 @@
 #include "gateway/server/log.h"
 #include "gateway/server/metrics.h"
 #include "gateway/server/router.h"
+#include "gateway/server/tls_context.h"
 
 namespace genogate::gateway {
 
@@ -104,6 +109,10 @@ struct HttpServerOptions {
   std::string tls_key_file;
   // mTLS: client certificates must chain to these CAs.
   std::string client_ca_file;
+  TlsMinVersion tls_min_version = TlsMinVersion::kTls12;
+  // How often the TLS files are checked for changes; zero: only
+  // ReloadTls().
+  std::chrono::milliseconds tls_watch_interval{5000};
 
   // Called on a network thread for routes that shed load: must be cheap and
   // never block (read an atomic a monitor keeps up to date). Null: never
@@ -143,6 +152,12 @@ class HttpServer {
   uint16_t port() const;
   // Connections currently open.
   size_t active_connections() const;
+
+  // Reloads the TLS certificate, key and client CA from their files now
+  // (thread-safe). Ok when the new ones are in use; kFailedPrecondition
+  // (naming the file) when they cannot be loaded, the old ones stay; also
+  // kFailedPrecondition without TLS. Logged either way.
+  Status ReloadTls();
 
   // Graceful shutdown (see above). Blocks until every thread is joined.
   // Idempotent.

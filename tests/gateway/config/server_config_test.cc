@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace genogate::gateway {
 namespace {
 
@@ -111,6 +114,146 @@ TEST(ServerConfigTest, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(err("server:\n  insecure_allow_unauthenticated: yes please\n"),
             "gw.yaml:2: server.insecure_allow_unauthenticated: expected true "
             "or false");
+}
+
+TEST(ServerConfigTest, MllpSectionSetsEveryListenerOption) {
+  Result<ServerConfig> c = ParseServerConfigYaml(R"(
+server:
+  tls: {cert_file: gw.pem, key_file: gw.key, min_version: "1.3"}
+mllp:
+  listen: "[::]:2576"
+  tls:
+    cert_file: /etc/gg/mllp.pem
+    key_file: /etc/gg/mllp.key
+    client_ca_file: /etc/gg/labs.pem
+    min_version: 1.3
+  max_message_bytes: 2097152
+  max_connections: 32
+  idle_timeout_ms: 120000
+  read_timeout_ms: 7000
+  write_timeout_ms: 8000
+)",
+                                                 "gw.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->http.tls_min_version, TlsMinVersion::kTls13);
+  EXPECT_EQ(c->mllp_listen, "[::]:2576");
+  const MllpListenerOptions& m = c->mllp;
+  EXPECT_EQ(m.host, "::");
+  EXPECT_EQ(m.port, 2576);
+  EXPECT_TRUE(m.tls);
+  EXPECT_EQ(m.tls_options.cert_file, "/etc/gg/mllp.pem");
+  EXPECT_EQ(m.tls_options.key_file, "/etc/gg/mllp.key");
+  EXPECT_EQ(m.tls_options.client_ca_file, "/etc/gg/labs.pem");
+  EXPECT_EQ(m.tls_options.min_version, TlsMinVersion::kTls13);
+  EXPECT_EQ(m.max_message_bytes, 2097152u);
+  EXPECT_EQ(m.max_connections, 32u);
+  EXPECT_EQ(m.idle_timeout.count(), 120000);
+  EXPECT_EQ(m.read_timeout.count(), 7000);
+  EXPECT_EQ(m.write_timeout.count(), 8000);
+}
+
+TEST(ServerConfigTest, MllpDefaults) {
+  Result<ServerConfig> c =
+      ParseServerConfigYaml("mllp:\n  listen: 127.0.0.1:2575\n", "gw.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->mllp.host, "127.0.0.1");
+  EXPECT_EQ(c->mllp.port, 2575);
+  EXPECT_FALSE(c->mllp.tls);
+  EXPECT_EQ(c->mllp.max_message_bytes, size_t{10} << 20);  // 10 MB
+  EXPECT_EQ(c->mllp.max_connections, 256u);
+  EXPECT_EQ(c->mllp.tls_options.min_version, TlsMinVersion::kTls12);
+  EXPECT_EQ(c->http.tls_min_version, TlsMinVersion::kTls12);
+  Result<ServerConfig> none = ParseServerConfigYaml("mllp:\n", "gw.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->mllp_listen.empty());
+}
+
+TEST(ServerConfigTest, MllpBadValuesNameTheKey) {
+  auto err = [](const std::string& yaml) {
+    Result<ServerConfig> c = ParseServerConfigYaml(yaml, "gw.yaml");
+    return c.ok() ? std::string("ok") : c.error().message();
+  };
+  const std::string l = "mllp:\n  listen: 127.0.0.1:2575\n";
+  EXPECT_EQ(err("mllp:\n  listen: nowhere\n"),
+            "gw.yaml:2: mllp.listen: expected HOST:PORT (IPv6 in brackets), "
+            "got \"nowhere\"");
+  EXPECT_EQ(err("mllp:\n  listen: 127.0.0.1:99999\n"),
+            "gw.yaml:2: mllp.listen: bad port in \"127.0.0.1:99999\"");
+  EXPECT_EQ(err("mllp: 2575\n"), "gw.yaml:1: mllp: expected a mapping");
+  EXPECT_EQ(err(l + "  port: 2575\n"), "gw.yaml:3: mllp.port: unknown key");
+  EXPECT_EQ(err(l + "  tls:\n    cert_file: a.pem\n"),
+            "gw.yaml:4: mllp.tls: cert_file and key_file are both required");
+  EXPECT_EQ(err(l + "  tls:\n    key_file: a.key\n"),
+            "gw.yaml:4: mllp.tls: cert_file and key_file are both required");
+  EXPECT_EQ(err(l + "  tls:\n    client_ca_file: ca.pem\n"),
+            "gw.yaml:4: mllp.tls: cert_file and key_file are both required");
+  EXPECT_EQ(err(l + "  tls:\n    cert_file: \"\"\n    key_file: k\n"),
+            "gw.yaml:4: mllp.tls.cert_file: empty");
+  EXPECT_EQ(err(l + "  tls:\n    cert_file: c\n    key_file: k\n    "
+                    "min_version: \"1.1\"\n"),
+            "gw.yaml:6: mllp.tls.min_version: must be \"1.2\" or \"1.3\" "
+            "(older versions are refused)");
+  EXPECT_EQ(err(l + "  tls:\n    cert_file: c\n    key_file: k\n    "
+                    "ciphers: ALL\n"),
+            "gw.yaml:6: mllp.tls.ciphers: unknown key");
+  EXPECT_EQ(err(l + "  max_message_bytes: 10MB\n"),
+            "gw.yaml:3: mllp.max_message_bytes: expected a whole number");
+  EXPECT_EQ(err(l + "  max_message_bytes: 100\n"),
+            "gw.yaml:3: mllp.max_message_bytes: must be at least 1024");
+  EXPECT_EQ(err(l + "  max_message_bytes: 2147483648\n"),
+            "gw.yaml:3: mllp.max_message_bytes: must be at most 1073741824");
+  EXPECT_EQ(err(l + "  max_connections: 0\n"),
+            "gw.yaml:3: mllp.max_connections: must be at least 1");
+  EXPECT_EQ(err(l + "  idle_timeout_ms: 0\n"),
+            "gw.yaml:3: mllp.idle_timeout_ms: must be at least 1");
+  EXPECT_EQ(err(l + "  read_timeout_ms: -5\n"),
+            "gw.yaml:3: mllp.read_timeout_ms: expected a whole number");
+  EXPECT_EQ(err(l + "  write_timeout_ms: 86400001\n"),
+            "gw.yaml:3: mllp.write_timeout_ms: must be at most 86400000");
+  EXPECT_EQ(err("server:\n  tls:\n    min_version: TLSv1\n"),
+            "gw.yaml:3: server.tls.min_version: must be \"1.2\" or \"1.3\" "
+            "(older versions are refused)");
+}
+
+TEST(ServerConfigTest, MllpTlsPathsAreRelativeToTheFile) {
+  std::string t =
+      (std::filesystem::temp_directory_path() / "genogate-cfg-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(t.data()), nullptr);
+  std::ofstream(t + "/gw.yaml")
+      << "mllp:\n  listen: 127.0.0.1:0\n  tls:\n    cert_file: m.pem\n"
+         "    key_file: /abs/m.key\n    client_ca_file: ca/labs.pem\n";
+  Result<ServerConfig> c = LoadServerConfigFile(t + "/gw.yaml");
+  std::filesystem::remove_all(t);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->mllp.tls_options.cert_file, t + "/m.pem");
+  EXPECT_EQ(c->mllp.tls_options.key_file, "/abs/m.key");
+  EXPECT_EQ(c->mllp.tls_options.client_ca_file, t + "/ca/labs.pem");
+}
+
+TEST(ServerConfigTest, NonLoopbackMllpNeedsClientCertificatesOrOptIn) {
+  ServerConfig c;
+  EXPECT_TRUE(CheckMllpListenSafety(c, "").ok());
+  EXPECT_TRUE(CheckMllpListenSafety(c, "127.0.0.1:2575").ok());
+  EXPECT_TRUE(CheckMllpListenSafety(c, "[::1]:2575").ok());
+  EXPECT_EQ(CheckMllpListenSafety(c, "nowhere").error().code(),
+            ErrorCode::kInvalidInput);
+  Status refused = CheckMllpListenSafety(c, "0.0.0.0:2575");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("client_ca_file"),
+            std::string::npos);
+  // API keys or JWT authenticate HTTP callers, not MLLP senders.
+  c.authentication_configured = true;
+  EXPECT_FALSE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());
+  c.mllp.tls = true;
+  c.mllp.tls_options.cert_file = "m.pem";
+  c.mllp.tls_options.key_file = "m.key";
+  EXPECT_FALSE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());  // TLS alone
+  c.mllp.tls_options.client_ca_file = "labs.pem";
+  EXPECT_TRUE(CheckMllpListenSafety(c, "0.0.0.0:2575").ok());
+  ServerConfig opt_in;
+  opt_in.insecure_allow_unauthenticated = true;
+  EXPECT_TRUE(CheckMllpListenSafety(opt_in, "[::]:2575").ok());
 }
 
 TEST(ServerConfigTest, ListenAddresses) {
