@@ -48,6 +48,7 @@ struct ServeFlags {
   std::string log_level;
   bool insecure_allow_unauthenticated = false;
   int64_t shutdown_grace_ms = -1;
+  bool check_config = false;
 };
 
 // (cli/common.h's Fail is not used here: common.h includes endpoint.h,
@@ -100,6 +101,30 @@ int RunServe(const ServeFlags& f) {
   if (!gateway::ParseLogLevel(config.log_level, &level)) {
     return ServeFail(Error(ErrorCode::kInvalidInput,
                            "--log-level must be debug, info, warn or error"));
+  }
+  if (f.check_config) {
+    ServeConfigCheck check;
+    check.config_file = f.config;
+    check.config_has_endpoints = has_endpoints;
+    check.endpoint_flags = f.endpoints;
+    check.redis_url = config.redis_url;
+    check.redis_password_env = config.redis_password_env;
+    check.mllp_listen =
+        f.mllp_listen.empty() ? config.mllp_listen : f.mllp_listen;
+    check.queue = config.queue;
+    const gateway::MllpTlsOptions& mt = config.mllp.tls_options;
+    check.files = {config.http.tls_cert_file, config.http.tls_key_file,
+                   config.http.client_ca_file, config.queue_key_file};
+    if (config.mllp.tls) {
+      check.files.insert(check.files.end(),
+                         {mt.cert_file, mt.key_file, mt.client_ca_file});
+    }
+    check.check_listen = [config, mllp = check.mllp_listen](bool auth) mutable {
+      config.authentication_configured = auth;
+      Status s = gateway::CheckListenSafety(config);
+      return s.ok() ? gateway::CheckMllpListenSafety(config, mllp) : s;
+    };
+    return RunServeConfigCheck(check);
   }
   // Authentication configured in the `security:` section lets serve
   // listen anywhere (StartSecurity checks the rule again below). mTLS
@@ -173,6 +198,7 @@ int RunServe(const ServeFlags& f) {
   ctx.mllp_options = &config.mllp;
   ctx.queue_key_file = config.queue_key_file;
   ctx.queue_high_water_mark = config.queue_high_water_mark;
+  ctx.queue_options = config.queue;
   ctx.data_dir = data.string();
   ctx.metrics = &metrics;
   ctx.logger = &logger;
@@ -374,6 +400,10 @@ Command RegisterServe(CLI::App& app) {
                 "Allow the MLLP listener on a non-loopback address without "
                 "client certificates (behind an integration engine that "
                 "authenticates the labs); never opens the HTTP API");
+  cmd->add_flag("--check-config", f->check_config,
+                "Check the configuration (file and flags) and exit: 0 and "
+                "the files and environment variables it names, or the "
+                "problem and 2; starts nothing, reads no named file");
   return {cmd, [f] { return RunServe(*f); }};
 }
 

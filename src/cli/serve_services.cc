@@ -134,6 +134,7 @@ Status StartServeServices(ServeContext& ctx) {
   }
   gateway::RedisQueueOptions qo;
   qo.redis = ctx.redis;
+  qo.queue = ctx.queue_options;
   Result<std::unique_ptr<gateway::RedisQueue>> queue =
       gateway::RedisQueue::Create(qo, std::make_shared<const gateway::KeyRing>(
                                           std::move(keys).value()));

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "gateway/queue/delivery_queue.h"
 #include "gateway/queue/redis_client.h"
 
 namespace genogate::conformance {
@@ -101,6 +102,8 @@ struct ServeContext {
   // `queue.high_water_mark`: above this many ready + delayed jobs the
   // routes that enqueue answer 503 (ctx.overloaded).
   int64_t queue_high_water_mark = 10'000;
+  // The config's `queue:` timings (reclaim_idle, report_lease).
+  gateway::QueueOptions queue_options;
   // Cheap, non-blocking: true while the delivery queue is above its
   // high-water mark (read an atomic that a monitor updates). Null: never.
   std::function<bool()> overloaded;
@@ -123,6 +126,35 @@ Status StartServeServices(ServeContext& ctx);
 
 // Step 2 (serve_routes.cc). Errors stop start-up with exit code 2.
 Status AddServeRoutes(ServeContext& ctx, gateway::Router* router);
+
+// `genogate serve --check-config` (serve_check.cc): what serve_command.cc
+// has parsed (the config file's server:, redis: and queue: sections, the
+// flags applied), for the checks of the other sections.
+struct ServeConfigCheck {
+  std::string config_file;  // "" without --config
+  bool config_has_endpoints = false;
+  std::vector<std::string> endpoint_flags;
+  std::string redis_url;           // "" : embedded
+  std::string redis_password_env;  // "" : none
+  std::string mllp_listen;         // "" : none
+  gateway::QueueOptions queue;
+  // Files named by the server and queue sections (TLS material, the queue's
+  // key ring); "" entries are skipped.
+  std::vector<std::string> files;
+  // The start-up listen rule (CheckListenSafety) given whether caller
+  // authentication is configured in `security:`.
+  std::function<Status(bool authentication_configured)> check_listen;
+};
+
+// Checks everything serve would load from the configuration without
+// starting anything (no socket, no Redis, no file or environment variable
+// named by the config is read): the security and endpoint sections, the
+// Redis URL, the MLLP address, the listen rule. Prints "ok <file>", then
+// one line per file ("file <path>") and environment variable ("env <name>")
+// the config makes serve read at start-up, and "warning <text>" lines, on
+// standard output, and returns 0; or prints the problem on standard error
+// and returns 2.
+int RunServeConfigCheck(const ServeConfigCheck& check);
 
 }  // namespace genogate::cli
 

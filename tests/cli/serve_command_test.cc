@@ -434,6 +434,52 @@ TEST_F(ServeTest, StartsFromAConfigWithQueueSecurityAndMllpSections) {
   EXPECT_EQ(Wait(), 0) << Logs();
 }
 
+// --check-config checks every section and the start-up rules, lists the
+// files and variables the config names, and starts nothing.
+TEST_F(ServeTest, CheckConfigChecksEverySectionAndStartsNothing) {
+  std::ofstream(dir_ + "/gw.yaml")
+      << "server:\n  listen: 0.0.0.0:0\n  data_dir: data\n"
+         "redis:\n  url: redis://127.0.0.1:1/0\n"
+         "  password_env: GW_TEST_REDIS_PASSWORD\n"
+         "queue:\n  key_file: queue.keys\n  reclaim_idle_ms: 5000\n"
+         "security:\n  api_keys_file: auth/api-keys.yaml\n"
+         "endpoints:\n  - name: ehr\n    url: https://ehr.example.org/fhir\n"
+         "    auth: {type: bearer, token_file: ehr.token}\n";
+  Spawn({"serve", "--config", dir_ + "/gw.yaml", "--check-config"});
+  EXPECT_EQ(Wait(), 0) << Logs();
+  std::string out = ReadAll(dir_ + "/out");
+  EXPECT_EQ(out.rfind("ok " + dir_ + "/gw.yaml\n", 0), 0u) << out;
+  for (const char* f : {"queue.keys", "auth/api-keys.yaml", "ehr.token"}) {
+    EXPECT_NE(out.find("\nfile " + dir_ + "/" + f + "\n"), std::string::npos)
+        << f << "\n"
+        << out;
+  }
+  EXPECT_NE(out.find("\nenv GW_TEST_REDIS_PASSWORD\n"), std::string::npos);
+  // ehr's default timeouts (10 s connect, 60 s read, 60 s write) outlast
+  // the 5 s reclaim time.
+  EXPECT_NE(out.find("warning endpoint ehr: one delivery attempt may take up "
+                     "to 130000 ms"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
+
+  // Without the API-key file nothing authenticates callers on 0.0.0.0.
+  std::ofstream(dir_ + "/open.yaml")
+      << "server:\n  listen: 0.0.0.0:0\n  data_dir: data\n";
+  Spawn({"serve", "--config", dir_ + "/open.yaml", "--check-config"});
+  EXPECT_EQ(Wait(), 2);
+  EXPECT_NE(Logs().find("refusing to listen on 0.0.0.0"), std::string::npos)
+      << Logs();
+  std::ofstream(dir_ + "/bad.yaml")
+      << "security:\n  api_keys_file: k.yaml\n  api_keys: 3\n";
+  Spawn({"serve", "--config", dir_ + "/bad.yaml", "--check-config"});
+  EXPECT_EQ(Wait(), 2);
+  EXPECT_NE(Logs().find("bad.yaml:3: security.api_keys: expected a list"),
+            std::string::npos)
+      << Logs();
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data"));
+}
+
 // The MLLP listener as the config file sets it up: TLS from mllp.tls, the
 // size limit from mllp.max_message_bytes. An ORU^R01 over TLS is accepted
 // (AA), one over the limit is refused (AR, ERR 104 naming the limit), and

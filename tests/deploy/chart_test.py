@@ -7,11 +7,17 @@ reads the manifests: pod and container security context, probes, resources,
 the preStop drain, no inline secrets, network policies, and that wrong values
 fail at install time. `helm lint --strict` must pass for both value sets.
 
+The configuration the chart renders into its ConfigMap must be one genogate
+accepts: `genogate serve --check-config` ($GENOGATE_BINARY, set by ctest)
+checks it, and every file and environment variable it names must be
+mounted or set in the gateway container.
+
 helm comes from scripts/fetch-helm.sh (or $GENOGATE_HELM).
 """
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import yaml
@@ -71,6 +77,22 @@ def inline_secrets(node, path=""):
         for i, v in enumerate(node):
             found += inline_secrets(v, f"{path}[{i}]")
     return found
+
+
+def check_config(config_text):
+    """Runs `genogate serve --check-config` on a config; (rc, stdout,
+    stderr)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "genogate.yaml")
+        with open(path, "w") as f:
+            f.write(config_text)
+        out = subprocess.run([GENOGATE, "serve", "--config", path,
+                              "--check-config"], capture_output=True,
+                             text=True, timeout=120)
+        return out.returncode, out.stdout.replace(path, "CONFIG"), out.stderr
+
+
+GENOGATE = os.environ.get("GENOGATE_BINARY", "")
 
 
 class ChartTest(unittest.TestCase):
@@ -199,6 +221,67 @@ class ChartTest(unittest.TestCase):
                     for p in by_kind(docs, "NetworkPolicy")}
         redis_policy = policies["rel-genogate-redis"]
         self.assertEqual(redis_policy["spec"]["egress"], [])
+
+    @unittest.skipUnless(GENOGATE, "GENOGATE_BINARY is not set (ctest sets "
+                         "it to the built genogate)")
+    def test_genogate_accepts_the_rendered_config(self):
+        for name, args in self.VALUE_SETS.items():
+            docs = render(*args)
+            (cm,) = by_kind(docs, "ConfigMap")
+            (dep,) = by_kind(docs, "Deployment")
+            (c,) = dep["spec"]["template"]["spec"]["containers"]
+            self.assertEqual(
+                c["args"], ["serve", "--config",
+                            "/etc/genogate/config/genogate.yaml"])
+            rc, out, err = check_config(cm["data"]["genogate.yaml"])
+            self.assertEqual(rc, 0, f"{name}: {err}")
+            lines = out.splitlines()
+            self.assertEqual(lines[0], "ok CONFIG", name)
+            mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+            files = [l[5:] for l in lines if l.startswith("file ")]
+            self.assertIn("/etc/genogate/auth/api-keys.yaml", files, name)
+            for f in files:
+                under = [m for p, m in mounts.items()
+                         if f.startswith(p.rstrip("/") + "/")]
+                self.assertTrue(under, f"{name}: {f} is not mounted")
+                self.assertTrue(under[0].get("readOnly"),
+                                f"{name}: {f} is mounted writable")
+            env = {e["name"] for e in c.get("env", [])}
+            for v in (l[4:] for l in lines if l.startswith("env ")):
+                self.assertIn(v, env, f"{name}: {v} is not set")
+            if name == "production":
+                # The endpoints' timeouts fit the queue's reclaim time: only
+                # the work of a replica that is gone is taken over.
+                self.assertEqual(
+                    [l for l in lines if l.startswith("warning endpoint")],
+                    [], name)
+
+    @unittest.skipUnless(GENOGATE, "GENOGATE_BINARY is not set")
+    def test_genogate_refuses_a_wrong_rendered_config(self):
+        wrong = {
+            "server.colour: unknown key": ["--set", "config.server.colour=red"],
+            "queue.reclaim_idle_ms: must be at least 1000": [
+                "--set", "config.queue.reclaim_idle_ms=10"],
+            "security.api_key_file: unknown key": [
+                "--set", "config.security.api_key_file=/x"],
+            "timeout_ms": [
+                "--set", "endpoints[0].name=e", "--set",
+                "endpoints[0].url=https://ehr", "--set",
+                "endpoints[0].timeout_ms=-1"],
+        }
+        checked = []
+        for expected, args in wrong.items():
+            out = helm("template", "rel", CHART, *args)
+            if out.returncode != 0:
+                continue  # refused by values.schema.json already
+            checked.append(expected)
+            (cm,) = by_kind([d for d in yaml.safe_load_all(out.stdout) if d],
+                            "ConfigMap")
+            rc, _, err = check_config(cm["data"]["genogate.yaml"])
+            self.assertEqual(rc, 2, expected)
+            self.assertIn(expected, err)
+        # `config:` is merged as is: only genogate can refuse these.
+        self.assertEqual(checked[:3], list(wrong)[:3])
 
     def test_wrong_values_fail_at_install_time(self):
         bad = {

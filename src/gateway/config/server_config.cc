@@ -351,9 +351,20 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
         c.redis_password_env = Scalar(r["password_env"], "redis.password_env");
       }
     }
-    if (const YAML::Node q = root["queue"]; q && q.IsMap()) {
+    if (const YAML::Node q = root["queue"]) {
+      CheckKeys(q, "queue",
+                {"key_file", "high_water_mark", "reclaim_idle_ms",
+                 "report_lease_ms"});
       if (q["key_file"]) {
         c.queue_key_file = Scalar(q["key_file"], "queue.key_file");
+      }
+      if (q["reclaim_idle_ms"]) {
+        c.queue.reclaim_idle = std::chrono::milliseconds(Integer(
+            q["reclaim_idle_ms"], "queue.reclaim_idle_ms", 1000, 86'400'000));
+      }
+      if (q["report_lease_ms"]) {
+        c.queue.report_lease = std::chrono::milliseconds(Integer(
+            q["report_lease_ms"], "queue.report_lease_ms", 1000, 86'400'000));
       }
       if (q["high_water_mark"]) {
         c.queue_high_water_mark = Integer(

@@ -50,12 +50,20 @@
 // 5 s) and on SIGHUP; a file that cannot be loaded then keeps the previous
 // certificate (gateway/server/tls_context.h).
 //
-// The top-level sections `queue` and `security` belong to other parsers
-// and are not checked here (only `queue.key_file` and
-// `queue.high_water_mark` are read); any other
-// top-level key is an error. Every `mllp:` key is checked here (bounds:
-// max_message_bytes 1024..1 GiB, max_connections 1..100000, timeouts
-// 1 ms..24 h).
+//   queue:
+//     key_file: secrets/queue.keys    # absent: DATA_DIR/queue.key
+//     reclaim_idle_ms: 120000         # a dead replica's delivery is taken
+//                                     # over after this long
+//     report_lease_ms: 300000         # per-report in-flight lease
+//     high_water_mark: 10000          # above: enqueueing routes answer 503
+//
+// The top-level section `security` belongs to another parser and is not
+// checked here; any other top-level key is an error. Every `mllp:` and
+// `queue:` key is checked here (mllp bounds: max_message_bytes 1024..1 GiB,
+// max_connections 1..100000, timeouts 1 ms..24 h; queue times 1 s..24 h).
+// reclaim_idle_ms should exceed the longest delivery attempt of any
+// endpoint (see delivery_queue.h), else a live delivery can be taken over
+// and sent twice (the EHR's conditional creates absorb the repeat).
 //
 // Every key is optional; the defaults are safe (loopback, embedded Redis).
 // Relative paths are resolved against the file's directory. The file's
@@ -76,6 +84,7 @@
 
 #include "base/result.h"
 #include "gateway/mllp/mllp_listener.h"
+#include "gateway/queue/delivery_queue.h"
 #include "gateway/server/http_server.h"
 
 namespace genogate::gateway {
@@ -106,6 +115,9 @@ struct ServerConfig {
   // `queue.high_water_mark`: while more jobs than this (ready + delayed, all
   // endpoints) wait, the routes that enqueue answer 503 + Retry-After.
   int64_t queue_high_water_mark = 10'000;
+  // `queue.reclaim_idle_ms` and `queue.report_lease_ms` (the rest keeps
+  // QueueOptions' defaults).
+  QueueOptions queue;
   // `mllp.listen`: HOST:PORT of the MLLP listener; empty: none.
   std::string mllp_listen;
   // The rest of `mllp:` (host/port parsed from mllp.listen; tls set when

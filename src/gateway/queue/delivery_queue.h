@@ -32,6 +32,8 @@
 //    report_lease has not expired), Claim does not hand out another job of
 //    the same report: it parks it for blocked_delay (state stays kQueued,
 //    attempts unchanged; PromoteDue brings it back).
+//  * A stale job that Claim reclaims from a dead consumer releases the
+//    lease it held: the newer version goes at once, not after report_lease.
 //  * Equal versions are not stale; they are delivered one after the other.
 //  Hence: a newer version of a report is never overwritten by an older one
 //  (an older version is never handed out after a newer one was enqueued, and

@@ -200,6 +200,9 @@ Result<std::vector<Job>> MemoryQueue::Claim(std::string_view endpoint,
     Record& r = it->second;
     int64_t newest = 0;
     if (st.IsStale(r, &newest)) {
+      // A reclaimed job may hold its report's lease: release it, so that
+      // the newer version goes now.
+      st.Release(r);
       st.Supersede(r, newest, now);
       return;
     }

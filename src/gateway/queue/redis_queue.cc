@@ -107,6 +107,9 @@ local function handle(msgid, fields)
   local latest = redis.call('GET', P .. 'latest:' .. E .. ':' .. rk)
   if latest and vless(ver, latest) then
     drop(KEYS[1], msgid)
+    -- A reclaimed job may hold its report's lease: the newer version goes
+    -- now, not when the dead claim's lease runs out.
+    release(P, E, rk, jid)
     supersede(jk, latest, ARGV[5], ARGV[9])
     return
   end

@@ -193,21 +193,14 @@ JwtIssuerConfig ParseJwt(const YAML::Node& node, const std::string& at) {
   return j;
 }
 
-// Appends the entries of an api_keys list to `out` (hashes unique across
-// all of `out`).
-void ParseApiKeyList(const YAML::Node& list, const std::string& name,
-                     std::vector<ApiKeyEntry>* out) {
-  if (!list.IsSequence()) Fail(list, name, "expected a list");
-  std::set<std::string> hashes;
-  for (const ApiKeyEntry& e : *out) {
-    Result<std::array<uint8_t, 32>> parsed = ParseApiKeyHash(e.hash);
-    if (parsed.ok()) {
-      hashes.emplace(reinterpret_cast<const char*>(parsed->data()),
-                     parsed->size());
-    }
-  }
+// A list of API key entries at `at` ("security.api_keys" or the key
+// file's "api_keys"); `hashes` holds the canonical hashes seen so far.
+void ParseApiKeys(const YAML::Node& list, const std::string& at_list,
+                  std::set<std::string>* hashes,
+                  std::vector<ApiKeyEntry>* out) {
+  if (!list.IsSequence()) Fail(list, at_list, "expected a list");
   for (size_t i = 0; i < list.size(); ++i) {
-    std::string at = name + "[" + std::to_string(i) + "]";
+    std::string at = at_list + "[" + std::to_string(i) + "]";
     CheckKeys(list[i], at, {"identity", "hash", "roles", "lab"});
     ApiKeyEntry e;
     if (!list[i]["hash"]) Fail(list[i], at + ".hash", "required");
@@ -221,7 +214,7 @@ void ParseApiKeyList(const YAML::Node& list, const std::string& name,
     }
     std::string canonical(reinterpret_cast<const char*>(parsed->data()),
                           parsed->size());
-    if (!hashes.insert(canonical).second) {
+    if (!hashes->insert(canonical).second) {
       Fail(list[i]["hash"], at + ".hash", "same hash as an earlier key");
     }
     e.grant = ParseGrant(list[i], at, true);
@@ -254,10 +247,14 @@ SecurityConfig ParseSection(const YAML::Node& sec) {
     }
   }
   if (const YAML::Node list = sec["api_keys"]) {
-    ParseApiKeyList(list, "security.api_keys", &c.api_keys);
+    std::set<std::string> hashes;
+    ParseApiKeys(list, "security.api_keys", &hashes, &c.api_keys);
   }
   if (sec["api_keys_file"]) {
     c.api_keys_file = Scalar(sec["api_keys_file"], "security.api_keys_file");
+    if (c.api_keys_file.empty()) {
+      Fail(sec["api_keys_file"], "security.api_keys_file", "empty");
+    }
   }
   if (const YAML::Node list = sec["mtls"]) {
     if (!list.IsSequence()) Fail(list, "security.mtls", "expected a list");
@@ -356,27 +353,46 @@ Result<SecurityConfig> LoadSecurityFile(const std::string& path) {
   for (JwtIssuerConfig& j : c->jwt) resolve(j.jwks_file);
   resolve(c->pseudonym_key_file);
   resolve(c->api_keys_file);
-  if (!c->api_keys_file.empty()) {
-    const std::string& file = c->api_keys_file;
-    Result<std::string> keys = ReadFile(file, 1 << 20);
-    if (!keys.ok()) {
-      return keys.error().WithContext("security.api_keys_file " + file);
-    }
-    try {
-      YAML::Node list = YAML::Load(*keys);
-      if (!list.IsNull()) ParseApiKeyList(list, "api_keys", &c->api_keys);
-    } catch (const ConfigError& e) {
-      return Error(ErrorCode::kInvalidInput,
-                   file + ":" + std::to_string(e.line) + ": " +
-                       (e.key.empty() ? "" : e.key + ": ") + e.message);
-    } catch (const YAML::Exception& e) {
-      return Error(ErrorCode::kInvalidInput,
-                   file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    } catch (const std::exception& e) {
-      return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
-    }
-  }
+  if (Status s = LoadApiKeysFile(&*c); !s.ok()) return s.error();
   return c;
+}
+
+Status LoadApiKeysFile(SecurityConfig* config) {
+  if (config->api_keys_file.empty()) return Status::Ok();
+  const std::string& file = config->api_keys_file;
+  Result<std::string> text = ReadFile(file, 4 << 20);
+  if (!text.ok()) {
+    return text.error().WithContext("security.api_keys_file " + file);
+  }
+  try {
+    YAML::Node root = YAML::Load(*text);
+    if (root.IsNull()) return Status::Ok();  // an empty file: no keys
+    YAML::Node list = root;
+    if (root.IsMap()) {
+      CheckKeys(root, "", {"api_keys"});
+      list = root["api_keys"];
+      if (!list || list.IsNull()) return Status::Ok();
+    }
+    std::set<std::string> hashes;
+    for (const ApiKeyEntry& e : config->api_keys) {
+      Result<std::array<uint8_t, 32>> h = ParseApiKeyHash(e.hash);
+      if (h.ok()) {
+        hashes.insert(
+            std::string(reinterpret_cast<const char*>(h->data()), h->size()));
+      }
+    }
+    ParseApiKeys(list, "api_keys", &hashes, &config->api_keys);
+    return Status::Ok();
+  } catch (const ConfigError& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.line) + ": " +
+                     (e.key.empty() ? "" : e.key + ": ") + e.message);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  }
 }
 
 Result<std::string> LoadPseudonymKey(const SecurityConfig& config) {
@@ -465,9 +481,8 @@ Status CheckListenAllowed(const SecurityConfig& config,
       "refusing to listen on " + std::string(listen) +
           " without authentication: anyone who can reach it could submit "
           "and read genomic results. Configure callers under 'security:' in "
-          "the config file (api_keys: make one with 'genogate keys "
-          "api-key'; jwt issuers; or mtls mappings; see docs/security.md), "
-          "or listen on 127.0.0.1");
+          "the config file (jwt issuers, api_keys or mtls mappings; see "
+          "docs/architecture.md, Security), or listen on 127.0.0.1");
 }
 
 }  // namespace genogate::gateway

@@ -29,10 +29,11 @@
 //         hash: sha256:9f86d081884c7d659a2feaa0c55ad015...
 //         roles: [lab]
 //         lab: acme                   # default: the identity
-//     api_keys_file: api-keys.yaml    # more entries (a YAML list shaped
-//                                     # like api_keys, e.g. a mounted
-//                                     # Secret; `genogate keys api-key
-//                                     # --identity ...` prints one)
+//     api_keys_file: /etc/genogate/auth/api-keys.yaml
+//                                     # more api_keys entries, kept apart
+//                                     # (e.g. a mounted Secret): the same
+//                                     # list, as the document or under
+//                                     # `api_keys:`; an empty file: none
 //     mtls:                           # client certificate -> caller
 //       - subject: "CN=acme-lab,O=Acme Genomics,C=GB"  # RFC 2253, exact
 //         # or san: "DNS:uploader.acme.example" (also URI:, email:, IP:)
@@ -107,8 +108,8 @@ struct SecurityConfig {
   bool require_mtls = false;
   std::vector<JwtIssuerConfig> jwt;
   std::vector<ApiKeyEntry> api_keys;
-  // Read by LoadSecurityFile, which appends its entries to api_keys
-  // (resolved against the config file's directory).
+  // `api_keys_file` (resolved); its entries are appended to api_keys by
+  // LoadSecurityFile / LoadApiKeysFile, not by ParseSecurityYaml.
   std::string api_keys_file;
   std::vector<MtlsEntry> mtls;
   // HMAC key for patient pseudonyms in the audit trail (exactly one of
@@ -129,11 +130,15 @@ Result<SecurityConfig> ParseSecurityYaml(std::string_view yaml,
 
 // Reads and parses a configuration file (kNotFound / kIo naming it);
 // relative jwks_file, pseudonym_key_file and api_keys_file paths are
-// resolved against the file's directory. The api_keys_file's entries are
-// appended to api_keys (kNotFound / kIo naming it; kInvalidInput with
-// "<file>:<line>: api_keys[i].<key>: <problem>" as for the section, also for
-// a hash already configured).
+// resolved against the file's directory, and the api_keys_file is read
+// (LoadApiKeysFile).
 Result<SecurityConfig> LoadSecurityFile(const std::string& path);
+
+// Appends the entries of config->api_keys_file (if set) to
+// config->api_keys. kNotFound / kIo naming the file; kInvalidInput with
+// "<file>:<line>: api_keys[i].<key>: <problem>" for the same problems as
+// `api_keys:` in the config (a hash already listed in either is one).
+Status LoadApiKeysFile(SecurityConfig* config);
 
 // The audit pseudonym key (file contents or environment value, at least
 // 32 bytes). kFailedPrecondition if none is configured or it is shorter;

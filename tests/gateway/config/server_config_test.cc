@@ -37,7 +37,8 @@ server:
 redis:
   url: redis://127.0.0.1:6380/2
   password_env: GW_REDIS_PASSWORD
-queue: {key_file: /etc/genogate/queue.key, high_water_mark: 250}
+queue: {key_file: /etc/genogate/queue.key, high_water_mark: 250,
+        reclaim_idle_ms: 4000, report_lease_ms: 9000}
 security: {api_keys_file: keys.yaml}
 mllp: {listen: "0.0.0.0:2575"}
 endpoints:
@@ -73,6 +74,8 @@ endpoints:
   EXPECT_EQ(c->shutdown_grace.count(), 1234);
   EXPECT_EQ(c->queue_key_file, "/etc/genogate/queue.key");
   EXPECT_EQ(c->queue_high_water_mark, 250);
+  EXPECT_EQ(c->queue.reclaim_idle.count(), 4000);
+  EXPECT_EQ(c->queue.report_lease.count(), 9000);
   EXPECT_EQ(c->mllp_listen, "0.0.0.0:2575");
 }
 
@@ -108,6 +111,10 @@ TEST(ServerConfigTest, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(err("servers: {}\n"), "gw.yaml:1: servers: unknown key");
   EXPECT_EQ(err("queue:\n  high_water_mark: lots\n"),
             "gw.yaml:2: queue.high_water_mark: expected a whole number");
+  EXPECT_EQ(err("queue:\n  reclaim_idle: 5\n"),
+            "gw.yaml:2: queue.reclaim_idle: unknown key");
+  EXPECT_EQ(err("queue:\n  reclaim_idle_ms: 10\n"),
+            "gw.yaml:2: queue.reclaim_idle_ms: must be at least 1000");
   EXPECT_EQ(err("server:\n  insecure_allow_unauthenticated: yes please\n"),
             "gw.yaml:2: server.insecure_allow_unauthenticated: expected true "
             "or false");

@@ -481,6 +481,30 @@ TYPED_TEST(DeliveryQueueContractTest, NewerVersionWaitsWhileOlderInFlight) {
   EXPECT_EQ(third[0].attempts, 1);  // parking is not an attempt
 }
 
+// A replica dies while delivering v1; v2 of the report arrives. When v1 is
+// reclaimed it is stale (superseded), and its report lease goes with it: v2
+// is delivered then, not only when the dead claim's lease runs out.
+TYPED_TEST(DeliveryQueueContractTest,
+           NewerVersionGoesWhenTheDeadConsumersOlderOneIsReclaimed) {
+  this->options_.reclaim_idle = milliseconds(200);
+  this->options_.blocked_delay = seconds(2);
+  this->Remake();
+  this->MustEnqueue("ehr-a", this->MakeJob("v1", "R", 1, "version 1"));
+  ASSERT_EQ(this->MustClaim("ehr-a", 1, "dead").size(), 1u);
+  this->MustEnqueue("ehr-a", this->MakeJob("v2", "R", 2, "version 2"));
+  EXPECT_TRUE(this->MustClaim("ehr-a", 10, "w2").empty());  // v2 parked
+
+  // Idle reclaim: the fake clock for MemoryQueue, Redis's own for
+  // RedisQueue; both well inside the report lease (5 minutes).
+  std::this_thread::sleep_for(milliseconds(400));
+  this->clock_.Advance(seconds(2));
+  ASSERT_EQ(*this->queue_->PromoteDue(this->clock_.Now()), 1);
+  std::vector<Job> got = this->MustClaim("ehr-a", 10, "w2");
+  EXPECT_THAT(this->Ids(got), ElementsAre("v2"));
+  EXPECT_EQ(this->MustStatus("ehr-a", "v1").state, JobState::kSuperseded);
+  EXPECT_EQ(this->MustStatus("ehr-a", "v2").state, JobState::kDelivering);
+}
+
 TYPED_TEST(DeliveryQueueContractTest, OlderVersionEnqueuedLateIsSuperseded) {
   this->MustEnqueue("ehr-a", this->MakeJob("v1", "R", 1, "version 1"));
   this->MustEnqueue("ehr-a", this->MakeJob("v3", "R", 3, "version 3"));

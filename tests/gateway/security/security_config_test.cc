@@ -266,6 +266,65 @@ TEST(SecurityConfigTest, ApiKeysFileEntriesAreAppended) {
   std::filesystem::remove_all(dir);
 }
 
+// The Helm chart keeps the API-key hashes in a Secret mounted as a file
+// (security.api_keys_file), apart from the ConfigMap.
+TEST(SecurityConfigTest, ApiKeysFileAddsKeysAndNamesItsOwnLines) {
+  std::string dir = ::testing::TempDir() + "/secconf-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string kKeyB = "gg_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  {
+    std::ofstream f(dir + "/genogate.yaml");
+    f << "security:\n  api_keys:\n    - {identity: a, hash: \"" << Hash(kKeyA)
+      << "\", roles: [admin]}\n"
+      << "  api_keys_file: auth/keys.yaml\n";
+  }
+  std::filesystem::create_directories(dir + "/auth");
+  // Parsing names the file without reading it.
+  Result<SecurityConfig> parsed =
+      ParseSecurityYaml("security: {api_keys_file: auth/keys.yaml}\n", "x");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  EXPECT_EQ(parsed->api_keys_file, "auth/keys.yaml");
+  EXPECT_FALSE(AuthConfigured(*parsed));
+
+  Result<SecurityConfig> missing = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("security.api_keys_file"),
+            std::string::npos)
+      << missing.error().message();
+
+  {
+    std::ofstream f(dir + "/auth/keys.yaml");
+    f << "- identity: lab-b\n  hash: \"" << Hash(kKeyB)
+      << "\"\n  roles: [lab]\n";
+  }
+  Result<SecurityConfig> c = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->api_keys_file, dir + "/auth/keys.yaml");
+  ASSERT_EQ(c->api_keys.size(), 2u);
+  EXPECT_EQ(c->api_keys[1].grant.identity, "lab-b");
+  EXPECT_EQ(c->api_keys[1].grant.lab, "lab-b");
+
+  // Under `api_keys:` too; a hash of the config's own list is a duplicate.
+  {
+    std::ofstream f(dir + "/auth/keys.yaml");
+    f << "api_keys:\n  - identity: again\n    hash: \"" << Hash(kKeyA)
+      << "\"\n    roles: [lab]\n";
+  }
+  Result<SecurityConfig> dup = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message(),
+            dir +
+                "/auth/keys.yaml:3: api_keys[0].hash: same hash as an "
+                "earlier key");
+  // An empty file holds no keys.
+  { std::ofstream f(dir + "/auth/keys.yaml"); }
+  Result<SecurityConfig> none = LoadSecurityFile(dir + "/genogate.yaml");
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_EQ(none->api_keys.size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LoopbackTest, RecognisesLoopbackAddressesOnly) {
   for (const char* h :
        {"127.0.0.1", "127.1.2.3", "127.255.255.254", "::1", "[::1]",
