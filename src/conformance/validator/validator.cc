@@ -918,8 +918,9 @@ class Run : public fhirpath::Services, public internal::IssueSink {
                  const fhirpath::Collection& vals) {
     const ElemDef* target =
         k < slice.disc_targets.size() ? slice.disc_targets[k] : nullptr;
-    const std::string url =
-        k < slice.disc_urls.size() ? slice.disc_urls[k] : std::string();
+    static const std::string kNoUrl;
+    const std::string& url =
+        k < slice.disc_urls.size() ? slice.disc_urls[k] : kNoUrl;
     switch (d.kind) {
       case Discriminator::Kind::kValue:
       case Discriminator::Kind::kPattern: {
@@ -962,22 +963,27 @@ class Run : public fhirpath::Services, public internal::IssueSink {
       }
       case Discriminator::Kind::kProfile: {
         if (target == nullptr) return false;
-        bool resolves = d.path.find("resolve()") != std::string::npos;
-        std::vector<std::string> profiles;
-        for (const TypeRef& t : target->types) {
-          const auto& list = resolves ? t.target_profiles : t.profiles;
-          profiles.insert(profiles.end(), list.begin(), list.end());
-        }
-        if (profiles.empty()) return true;
+        // Runs once per node and slice: no copies of the profile lists.
+        const bool resolves = d.path.find("resolve()") != std::string::npos;
+        auto list =
+            [resolves](const TypeRef& t) -> const std::vector<std::string>& {
+          return resolves ? t.target_profiles : t.profiles;
+        };
+        bool any = false;
+        for (const TypeRef& t : target->types) any = any || !list(t).empty();
+        if (!any) return true;
         for (const auto& v : vals) {
           if (!v.is_node()) continue;
-          for (const std::string& p : profiles) {
-            const Plan* pl = GetPlan(p);
-            if (pl == nullptr) continue;
-            if (!pl->type.empty() && v.node()->is_resource() &&
-                pl->type != v.node()->resource_type() && pl->type != "Resource")
-              continue;
-            if (Conforms(*v.node(), *pl)) return true;
+          for (const TypeRef& t : target->types) {
+            for (const std::string& p : list(t)) {
+              const Plan* pl = GetPlan(p);
+              if (pl == nullptr) continue;
+              if (!pl->type.empty() && v.node()->is_resource() &&
+                  pl->type != v.node()->resource_type() &&
+                  pl->type != "Resource")
+                continue;
+              if (Conforms(*v.node(), *pl)) return true;
+            }
           }
         }
         return false;
