@@ -84,9 +84,9 @@ TEST_F(CliTest, PullIsAuditedWithThePatientPseudonymised) {
   const std::string query =
       "'Observation?subject:Patient.identifier=urn:oid:1.2%7CPULLMARKER"
       "&code=69548-6'";
-  CliRun ok = Genogate("pull --from " + ehr.url() + " " + query +
-                       " --audit-key-file '" + key_file + "' --redis " +
-                       redis->url() + " -o '" + dir_ + "/out.ndjson'");
+  CliRun ok = RunGenogate("pull --from " + ehr.url() + " " + query +
+                          " --audit-key-file '" + key_file + "' --redis " +
+                          redis->url() + " -o '" + dir_ + "/out.ndjson'");
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/out.ndjson"));
   std::string trail = redis->Cli({"XRANGE", "genogate:audit", "-", "+"});
@@ -105,9 +105,10 @@ TEST_F(CliTest, PullIsAuditedWithThePatientPseudonymised) {
             std::string::npos);
 
   redis->Kill();
-  CliRun refused = Genogate("pull --from " + ehr.url() + " " + query +
-                            " --audit-key-file '" + key_file + "' --redis " +
-                            redis->url() + " -o '" + dir_ + "/refused.ndjson'");
+  CliRun refused =
+      RunGenogate("pull --from " + ehr.url() + " " + query +
+                  " --audit-key-file '" + key_file + "' --redis " +
+                  redis->url() + " -o '" + dir_ + "/refused.ndjson'");
   EXPECT_EQ(refused.exit_code, 2) << refused.out;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/refused.ndjson"));
 }
