@@ -13,11 +13,13 @@
 //   * the EHR received exactly one transaction per report, except the
 //     ones the killed replica had in flight: those were taken over by a
 //     surviving replica after the queue's reclaim time and sent once more
-//     (and the EHR's conditional create matched the existing report);
+//     (and the EHR's conditional update matched the existing report);
 //   * the queue is empty: nothing ready, in flight, delayed or dead.
 //
 // The EHR stands in for a FHIR server: it applies each transaction's
-// conditional creates (If-None-Exist) like HAPI does and answers a
+// conditional creates (If-None-Exist) and conditional updates
+// (PUT Type?identifier=...) like HAPI does, plain creates (the
+// Provenance of each delivery) always, and answers a
 // transaction-response. All replicas deliver to the same endpoint name
 // ("ehr"); the base URL's last path segment (/fhir/r0 .. /fhir/r2) only
 // tells the test which replica sent a transaction.
@@ -93,7 +95,7 @@ class TestEhr {
     cv_.notify_all();
   }
 
-  // Per DiagnosticReport (its If-None-Exist), the replicas that sent a
+  // Per DiagnosticReport (its conditional URL), the replicas that sent a
   // transaction holding it, in order.
   std::map<std::string, std::vector<int>> transactions() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -136,13 +138,28 @@ class TestEhr {
     std::string report;
     std::unique_lock<std::mutex> lock(mu_);
     for (const auto& e : d["entry"].GetArray()) {
-      if (!e.HasMember("request") || !e["request"].HasMember("ifNoneExist") ||
-          !e["request"].HasMember("url")) {
+      // POST Type + ifNoneExist: conditional create; PUT Type?identifier=..:
+      // conditional update (created when nothing matches, else replaced).
+      if (!e.HasMember("request") || !e["request"].HasMember("url") ||
+          !e["request"].HasMember("method")) {
         ++malformed_;
         return TestHttpServer::Response(400, "");
       }
-      std::string type = e["request"]["url"].GetString();
-      std::string key = type + "?" + e["request"]["ifNoneExist"].GetString();
+      const std::string method = e["request"]["method"].GetString();
+      std::string url = e["request"]["url"].GetString();
+      std::string type = url.substr(0, url.find('?'));
+      std::string key;
+      if (method == "POST" && e["request"].HasMember("ifNoneExist")) {
+        key = type + "?" + e["request"]["ifNoneExist"].GetString();
+      } else if (method == "PUT" && url.find('?') != std::string::npos) {
+        key = url;
+      } else if (method == "POST") {
+        // A plain create (the Provenance genogate adds to each delivery).
+        key = type + "/#" + std::to_string(resources_.size() + 1);
+      } else {
+        ++malformed_;
+        return TestHttpServer::Response(400, "");
+      }
       auto [it, created] = resources_.emplace(
           key, type + "/" + std::to_string(resources_.size() + 1));
       if (created) ++created_[type];
