@@ -5,8 +5,8 @@
 #include "fhir/operation_outcome.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/internal/api_util.h"
-#include "gateway/security/audit_http.h"
 #include "gateway/security/access_control.h"
+#include "gateway/security/audit_http.h"
 #include "gateway/submission/submission_service.h"
 
 namespace genogate::gateway {

@@ -224,10 +224,10 @@ class HttpRoutesTest : public ::testing::Test {
     o.overloaded = [m = monitor_.get()] { return m->overloaded(); };
     // As `genogate serve` on loopback without authentication: the access
     // control's local mode fills caller "local" and every role.
-    auto access =
-        std::make_shared<AccessControl>(nullptr, DefaultRouteRules());
-    o.authenticate = [access](std::string_view route, HttpRequest* request)
-        -> std::optional<HttpResponse> {
+    auto access = std::make_shared<AccessControl>(nullptr, DefaultRouteRules());
+    o.authenticate = [access](
+                         std::string_view route,
+                         HttpRequest* request) -> std::optional<HttpResponse> {
       if (route == "healthz" || route == "readyz" || route == "metrics") {
         return std::nullopt;
       }
