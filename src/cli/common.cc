@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "base/file.h"
+#include "gateway/security/security_config.h"
 
 namespace genogate::cli {
 
@@ -84,6 +85,33 @@ Result<gateway::Endpoint> ResolveEndpoint(const EndpointOptions& o) {
 int Fail(const std::string& command, const Error& error) {
   std::cerr << "genogate " << command << ": " << error.message() << "\n";
   return 2;
+}
+
+Result<std::unique_ptr<gateway::AuditLog>> OpenCommandAuditLog(
+    const std::string& audit_key_file, const std::string& config,
+    const std::string& redis_url) {
+  gateway::SecurityConfig sc;
+  if (!audit_key_file.empty()) {
+    sc.pseudonym_key_file = audit_key_file;
+  } else if (!config.empty()) {
+    Result<gateway::SecurityConfig> loaded = gateway::LoadSecurityFile(config);
+    if (!loaded.ok()) return loaded.error();
+    sc = std::move(loaded).value();
+  }
+  if (sc.pseudonym_key_file.empty() && sc.pseudonym_key_env.empty()) {
+    return std::unique_ptr<gateway::AuditLog>();
+  }
+  Result<std::string> key = gateway::LoadPseudonymKey(sc);
+  if (!key.ok()) return key.error().WithContext("audit key");
+  Result<gateway::Pseudonymizer> p =
+      gateway::Pseudonymizer::Create(std::move(key).value());
+  if (!p.ok()) return p.error().WithContext("audit key");
+  Result<gateway::RedisOptions> redis =
+      gateway::RedisOptions::FromUrl(redis_url);
+  if (!redis.ok()) return redis.error().WithContext("--redis");
+  gateway::AuditLogOptions ao;
+  ao.redis = *redis;
+  return gateway::AuditLog::Open(ao, std::move(p).value());
 }
 
 }  // namespace genogate::cli

@@ -12,6 +12,7 @@
 #include "fhir/package.h"
 #include "fhir/schema.h"
 #include "gateway/config/endpoint.h"
+#include "gateway/security/audit.h"
 
 namespace genogate::cli {
 
@@ -51,6 +52,15 @@ Result<gateway::Endpoint> ResolveEndpoint(const EndpointOptions& options);
 
 // Prints "genogate <command>: <error>" to standard error and returns 2.
 int Fail(const std::string& command, const Error& error);
+
+// The audit log a one-shot command (pull, queue work) records into: the
+// pseudonym key of `audit_key_file`, else the `security.audit` key of the
+// config file `config`; neither names a key: null (not audited). Events go
+// to the Redis at `redis_url`. Errors: the config's or the key's (context
+// "audit key"), a bad URL (context "--redis"), Redis unreachable.
+Result<std::unique_ptr<gateway::AuditLog>> OpenCommandAuditLog(
+    const std::string& audit_key_file, const std::string& config,
+    const std::string& redis_url);
 
 }  // namespace genogate::cli
 

@@ -28,33 +28,6 @@ struct PullOptions {
   std::string redis = "redis://127.0.0.1:6379/0";
 };
 
-// The audit log for --audit-key-file / security.audit of --config; null
-// when neither names a key.
-Result<std::unique_ptr<gateway::AuditLog>> PullAuditLog(const PullOptions& o) {
-  gateway::SecurityConfig sc;
-  if (!o.audit_key_file.empty()) {
-    sc.pseudonym_key_file = o.audit_key_file;
-  } else if (!o.endpoint.config.empty()) {
-    Result<gateway::SecurityConfig> loaded =
-        gateway::LoadSecurityFile(o.endpoint.config);
-    if (!loaded.ok()) return loaded.error();
-    sc = std::move(loaded).value();
-  }
-  if (sc.pseudonym_key_file.empty() && sc.pseudonym_key_env.empty()) {
-    return std::unique_ptr<gateway::AuditLog>();
-  }
-  Result<std::string> key = gateway::LoadPseudonymKey(sc);
-  if (!key.ok()) return key.error().WithContext("audit key");
-  Result<gateway::Pseudonymizer> p =
-      gateway::Pseudonymizer::Create(std::move(key).value());
-  if (!p.ok()) return p.error().WithContext("audit key");
-  Result<gateway::RedisOptions> redis = gateway::RedisOptions::FromUrl(o.redis);
-  if (!redis.ok()) return redis.error().WithContext("--redis");
-  gateway::AuditLogOptions ao;
-  ao.redis = *redis;
-  return gateway::AuditLog::Open(ao, std::move(p).value());
-}
-
 // "cli:<login name>" (or "cli:uid-<n>").
 std::string CliCaller() {
   struct passwd pw;
@@ -80,7 +53,8 @@ int RunPull(PullOptions o) {
   }
   Result<gateway::Endpoint> endpoint = ResolveEndpoint(o.endpoint);
   if (!endpoint.ok()) return Fail("pull", endpoint.error());
-  Result<std::unique_ptr<gateway::AuditLog>> audit = PullAuditLog(o);
+  Result<std::unique_ptr<gateway::AuditLog>> audit =
+      OpenCommandAuditLog(o.audit_key_file, o.endpoint.config, o.redis);
   if (!audit.ok()) return Fail("pull", audit.error());
   std::unique_ptr<gateway::HttpClient> http;
   std::unique_ptr<gateway::AuthProvider> auth;

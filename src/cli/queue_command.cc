@@ -99,39 +99,13 @@ Result<std::vector<gateway::Endpoint>> WorkEndpoints(const QueueOptions& o) {
   return out;
 }
 
-// The audit log delivery events go to: the key of --audit-key-file, else
-// the `security.audit` key of --config; neither: null (not audited).
-Result<std::unique_ptr<gateway::AuditLog>> WorkAuditLog(const QueueOptions& o) {
-  gateway::SecurityConfig sc;
-  if (!o.audit_key_file.empty()) {
-    sc.pseudonym_key_file = o.audit_key_file;
-  } else if (!o.config.empty()) {
-    Result<gateway::SecurityConfig> loaded =
-        gateway::LoadSecurityFile(o.config);
-    if (!loaded.ok()) return loaded.error();
-    sc = std::move(loaded).value();
-  }
-  if (sc.pseudonym_key_file.empty() && sc.pseudonym_key_env.empty()) {
-    return std::unique_ptr<gateway::AuditLog>();
-  }
-  Result<std::string> key = gateway::LoadPseudonymKey(sc);
-  if (!key.ok()) return key.error().WithContext("audit key");
-  Result<gateway::Pseudonymizer> p =
-      gateway::Pseudonymizer::Create(std::move(key).value());
-  if (!p.ok()) return p.error().WithContext("audit key");
-  Result<gateway::RedisOptions> redis = gateway::RedisOptions::FromUrl(o.redis);
-  if (!redis.ok()) return redis.error();
-  gateway::AuditLogOptions ao;
-  ao.redis = *redis;
-  return gateway::AuditLog::Open(ao, std::move(p).value());
-}
-
 // Delivers until SIGTERM or SIGINT, then stops gracefully (the deliveries
 // in flight finish; everything else stays queued).
 int RunWork(const QueueOptions& o, gateway::DeliveryQueue* queue) {
   Result<std::vector<gateway::Endpoint>> endpoints = WorkEndpoints(o);
   if (!endpoints.ok()) return Fail("queue work", endpoints.error());
-  Result<std::unique_ptr<gateway::AuditLog>> audit = WorkAuditLog(o);
+  Result<std::unique_ptr<gateway::AuditLog>> audit =
+      OpenCommandAuditLog(o.audit_key_file, o.config, o.redis);
   if (!audit.ok()) return Fail("queue work", audit.error());
   if (*audit) {
     (*audit)->set_failure_hook([](const gateway::AuditRecord& r,
