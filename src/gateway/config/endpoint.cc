@@ -290,15 +290,8 @@ Result<std::vector<Endpoint>> ParseEndpointsYaml(std::string_view yaml,
       out.push_back(std::move(e));
     }
     return out;
-  } catch (const ConfigError& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.line) + ": " +
-                     (e.key.empty() ? "" : e.key + ": ") + e.message);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  } catch (...) {
+    return yaml_util::CurrentConfigError(file);
   }
 }
 

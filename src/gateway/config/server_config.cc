@@ -375,15 +375,8 @@ Result<ServerConfig> ParseServerConfigYaml(std::string_view yaml,
       ParseMllp(m, &c);
     }
     return c;
-  } catch (const ConfigError& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.line) + ": " +
-                     (e.key.empty() ? "" : e.key + ": ") + e.message);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  } catch (...) {
+    return yaml_util::CurrentConfigError(file);
   }
 }
 

@@ -328,15 +328,8 @@ Result<SecurityConfig> ParseSecurityYaml(std::string_view yaml,
     const YAML::Node sec = root["security"];
     if (!sec || sec.IsNull()) return SecurityConfig();
     return ParseSection(sec);
-  } catch (const ConfigError& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.line) + ": " +
-                     (e.key.empty() ? "" : e.key + ": ") + e.message);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  } catch (...) {
+    return yaml_util::CurrentConfigError(file);
   }
 }
 
@@ -383,15 +376,8 @@ Status LoadApiKeysFile(SecurityConfig* config) {
     }
     ParseApiKeys(list, "api_keys", &hashes, &config->api_keys);
     return Status::Ok();
-  } catch (const ConfigError& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.line) + ": " +
-                     (e.key.empty() ? "" : e.key + ": ") + e.message);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidInput,
-                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  } catch (...) {
+    return yaml_util::CurrentConfigError(file);
   }
 }
 

@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+#include "base/result.h"
+
 namespace genogate::gateway::yaml_util {
 
 // What a parser catches and reports: the 1-based line of the offending
@@ -70,6 +72,28 @@ inline void CheckKeys(const YAML::Node& map, const std::string& where,
     if (!allowed.count(k)) {
       Fail(it->first, where.empty() ? k : where + "." + k, "unknown key");
     }
+  }
+}
+
+// The kInvalidInput Error for the exception being handled: a ConfigError as
+// "file:line: key: problem", a YAML syntax error as "file:line: problem",
+// anything else as "file: what". Call only inside a `catch (...)` block of
+// a parser's public function (it rethrows the current exception to tell
+// them apart and lets none escape).
+inline Error CurrentConfigError(const std::string& file) {
+  try {
+    throw;
+  } catch (const ConfigError& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.line) + ": " +
+                     (e.key.empty() ? "" : e.key + ": ") + e.message);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidInput,
+                 file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidInput, file + ": " + e.what());
+  } catch (...) {
+    return Error(ErrorCode::kInvalidInput, file + ": unreadable configuration");
   }
 }
 
