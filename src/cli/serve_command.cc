@@ -285,6 +285,7 @@ int RunServe(const ServeFlags& f) {
                         });
     ctx.keep.push_back(security->audit);  // outlives the services
     ctx.audit = log;
+    ctx.authenticator = security->authenticator.get();
   }
 
   // 5. Services and routes (serve_wiring.h).

@@ -222,7 +222,8 @@ Status StartServeServices(ServeContext& ctx) {
     // One size limit: the listener's frame limit and the ER7 reader's.
     gateway::OruHandlerOptions ho;
     ho.read.parse.max_bytes = mo.max_message_bytes;
-    auto sink = std::make_shared<gateway::ServiceSink>(metered.get());
+    auto sink = std::make_shared<gateway::ServiceSink>(metered.get(),
+                                                       ctx.authenticator);
     auto handler = std::make_shared<gateway::OruHandler>(sink.get(), ho);
     ctx.keep.push_back(sink);
     ctx.keep.push_back(handler);

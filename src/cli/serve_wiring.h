@@ -41,6 +41,7 @@ class PackageSet;
 }
 namespace genogate::gateway {
 class AuditSink;
+class Authenticator;
 class DeliveryQueue;
 class EndpointChecker;
 class HttpClient;
@@ -84,6 +85,9 @@ struct ServeContext {
   // The audit trail (security's AuditLog): the submission service, the
   // delivery workers and the admin routes record into it. Not owned.
   gateway::AuditSink* audit = nullptr;
+  // Maps MLLP client certificates to lab callers (security.mtls); null
+  // without authentication.
+  const gateway::Authenticator* authenticator = nullptr;
 
   // Outputs (set by the wiring).
   // Shared state the services hand to the routes (e.g. the endpoints, the

@@ -174,6 +174,10 @@ class MllpListener::Impl::Connection
     if (X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof(buf))) {
       peer_.client_subject = buf;
     }
+    unsigned char* der = nullptr;
+    int n = i2d_X509(cert, &der);
+    if (n > 0) peer_.client_cert_der.assign(reinterpret_cast<char*>(der), n);
+    OPENSSL_free(der);
     X509_free(cert);
   }
 

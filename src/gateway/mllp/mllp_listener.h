@@ -79,6 +79,9 @@ struct MllpPeer {
   bool tls = false;
   // mTLS: the client certificate's subject ("/CN=lab-1/O=..."), else "".
   std::string client_subject;
+  // mTLS: the client certificate (DER), for mapping it to a caller
+  // (TlsPeerFromDer, Authenticator::AuthenticateTlsPeer); else "".
+  std::string client_cert_der;
 };
 
 // What the listener calls for each message. Implementations must be

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "gateway/security/access_control.h"
+#include "gateway/security/tls_peer.h"
+
 namespace genogate::gateway {
 
 Result<SubmissionOutcome> ServiceSink::Submit(const OruSubmission& s) {
@@ -10,6 +13,30 @@ Result<SubmissionOutcome> ServiceSink::Submit(const OruSubmission& s) {
   request.body = std::string(s.raw_message);
   request.idempotency_key = s.idempotency_key;
   request.caller = s.peer.client_subject;
+  if (authenticator_ != nullptr && !s.peer.client_cert_der.empty()) {
+    Result<TlsPeer> peer = TlsPeerFromDer(s.peer.client_cert_der);
+    Authenticator::AuthResult who;
+    if (peer.ok())
+      who = authenticator_->AuthenticateTlsPeer(peer->subject, peer->sans);
+    if (who.outcome != Authenticator::Outcome::kAuthenticated ||
+        !who.caller.HasRole("lab") || who.caller.lab.empty()) {
+      Issue issue;
+      issue.severity = Severity::kError;
+      issue.type = "security";
+      issue.code = "mllp-certificate-not-mapped";
+      issue.message =
+          "the client certificate is not mapped to a lab (security.mtls): "
+          "the message was not accepted";
+      SubmissionOutcome refused;
+      refused.kind = SubmissionOutcome::Kind::kRejected;
+      refused.issues.push_back({std::move(issue), -1});
+      return refused;
+    }
+    request.caller = who.caller.identity;
+    request.lab = who.caller.lab;
+    request.audit.caller = who.caller.identity;
+    request.audit.roles = who.caller.roles;
+  }
   request.audit.source_address = s.peer.address;
   request.audit.operation = "MLLP ORU^R01";
   if (s.read.message) {

@@ -6,6 +6,11 @@
 // The request: format hl7v2, body = the message as received, the message's
 // idempotency key (OruIdempotencyKey), caller = the mTLS client subject
 // ("" without mTLS), no parameters (everything comes from the message).
+// With an Authenticator and a client certificate, the certificate is mapped
+// through `security.mtls` (AuthenticateTlsPeer): a caller with role "lab"
+// submits as its identity and lab id (the submission's owner, checked like
+// an HTTP lab's); a certificate that maps to no lab caller is refused
+// (kRejected with a "security" issue -> ACK AE) and nothing is submitted.
 // The answer:
 //   accepted            -> kAccepted (kDuplicate when the service saw the
 //                          key before), submission_ids = {id};
@@ -25,15 +30,21 @@
 
 namespace genogate::gateway {
 
+class Authenticator;
+
 class ServiceSink final : public OruSubmissionSink {
  public:
-  // `service` must outlive the sink.
-  explicit ServiceSink(SubmissionService* service) : service_(service) {}
+  // `service` and `authenticator` (may be null: no mapping) must outlive
+  // the sink.
+  explicit ServiceSink(SubmissionService* service,
+                       const Authenticator* authenticator = nullptr)
+      : service_(service), authenticator_(authenticator) {}
 
   Result<SubmissionOutcome> Submit(const OruSubmission& s) override;
 
  private:
   SubmissionService* service_;
+  const Authenticator* authenticator_;
 };
 
 }  // namespace genogate::gateway

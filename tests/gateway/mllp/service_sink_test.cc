@@ -12,6 +12,8 @@
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/mllp/mllp_test_util.h"
 #include "gateway/queue/memory_queue.h"
+#include "gateway/security/access_control.h"
+#include "gateway/security/test_keys.h"
 #include "gateway/submission/submission_store.h"
 #include "testing/test_env.h"
 #include "testing/validation_env.h"
@@ -168,6 +170,60 @@ TEST_F(ServiceSinkTest, StoreUnavailableGivesAR) {
   store_.SetUnavailable(false);
   EXPECT_EQ(Send(DataFile("brca1_germline_two_variants.hl7"))[1],
             "MSA|AA|MSG00001");
+}
+
+// With an Authenticator, the client certificate decides who submits: a
+// certificate mapped (security.mtls) to a lab caller submits as that lab
+// (the submission's owner); an unmapped one, or one mapped to a caller
+// without the lab role, is refused with a "security" issue (ACK AE) and
+// nothing is stored or queued.
+TEST_F(ServiceSinkTest, ClientCertificatesMapToTheirLabOrAreRefused) {
+  FakeClock clock;
+  SecurityConfig sc;
+  MtlsEntry lab_b;
+  lab_b.subject = "CN=lab-b,O=Lab B,C=GB";
+  lab_b.grant = {"lab-b-analyser", {"lab"}, "lab-b"};
+  MtlsEntry ops;
+  ops.subject = "CN=ops,O=Hospital,C=GB";
+  ops.grant = {"ops", {"admin"}, ""};
+  sc.mtls = {lab_b, ops};
+  auto auth = Authenticator::Create(sc, &clock, nullptr);
+  ASSERT_TRUE(auth.ok()) << auth.error().ToString();
+  ServiceSink sink(service_.get(), auth->get());
+
+  const std::string msg = DataFile("brca1_germline_two_variants.hl7");
+  mappers::hl7v2::OruReadResult read = mappers::hl7v2::ReadOruR01(msg, {});
+  ASSERT_TRUE(read.message.has_value());
+  std::unique_ptr<testing::TestKey> key = testing::MakeEcKey("cert");
+  auto submit = [&](const std::string& der, const std::string& control) {
+    MllpPeer peer;
+    peer.address = "127.0.0.1:40000";
+    peer.tls = true;
+    peer.client_cert_der = der;
+    return sink.Submit(OruSubmission{read, msg, "hl7v2|test|" + control, peer});
+  };
+
+  Result<SubmissionOutcome> ok =
+      submit(testing::SelfSignedDer(*key, "lab-b", "Lab B", ""), "1");
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  ASSERT_EQ(ok->kind, SubmissionOutcome::Kind::kAccepted);
+  ASSERT_EQ(ok->submission_ids.size(), 1u);
+  Result<SubmissionRecord> rec = store_.Get(ok->submission_ids[0]);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->lab, "lab-b");
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 1);
+
+  for (const std::string& der :
+       {testing::SelfSignedDer(*key, "lab-x", "Lab X", ""),
+        testing::SelfSignedDer(*key, "ops", "Hospital", ""),
+        std::string("not a certificate")}) {
+    Result<SubmissionOutcome> refused = submit(der, "2");
+    ASSERT_TRUE(refused.ok()) << refused.error().ToString();
+    EXPECT_EQ(refused->kind, SubmissionOutcome::Kind::kRejected);
+    ASSERT_EQ(refused->issues.size(), 1u);
+    EXPECT_EQ(refused->issues[0].issue.code, "mllp-certificate-not-mapped");
+  }
+  EXPECT_EQ(queue_.Stats("ehr")->ready, 1);
 }
 
 }  // namespace
