@@ -491,6 +491,7 @@ class Session final : public SessionBase,
     route_name_ = "none";
     method_.clear();
     head_parser_.emplace();
+    negotiation_ = HttpRequest();  // until this request's head is read
     head_parser_->header_limit(
         static_cast<std::uint32_t>(srv_->opt.max_header_bytes));
     head_parser_->body_limit(boost::none);  // checked per media type below
@@ -531,18 +532,18 @@ class Session final : public SessionBase,
     bool has_body =
         head_parser_->chunked() ||
         (head_parser_->content_length() && *head_parser_->content_length() > 0);
+    // What early answers need to pick JSON or XML: Accept and _format.
+    negotiation_.method = method_;
+    negotiation_.target = std::string(target);
+    std::string_view accept(req[http::field::accept].data(),
+                            req[http::field::accept].size());
+    if (!accept.empty()) negotiation_.headers.emplace_back("Accept", accept);
+    if (size_t q = target.find('?'); q != std::string_view::npos) {
+      ParseQuery(target.substr(q + 1), &negotiation_.query);  // best effort
+    }
     // Early answers leave the body unread: the connection closes after them.
     if (match_.kind != RouteMatch::Kind::kFound) {
-      // What the router needs to pick JSON or XML: Accept and _format.
-      HttpRequest r;
-      r.method = method_;
-      r.target = std::string(target);
-      std::string_view accept(req[http::field::accept].data(),
-                              req[http::field::accept].size());
-      if (!accept.empty()) r.headers.emplace_back("Accept", accept);
-      if (size_t q = target.find('?'); q != std::string_view::npos) {
-        ParseQuery(target.substr(q + 1), &r.query);  // best effort
-      }
+      HttpRequest r = negotiation_;
       HttpResponse res = srv_->router->Dispatch(match_, &r);
       return Respond(std::move(res), has_body);
     }
@@ -699,7 +700,10 @@ class Session final : public SessionBase,
   void Fail(int status, std::string_view type, const std::string& message,
             std::string_view code, bool unread_body = true) {
     if (status == 408 || status == 400 || status == 431) unread_body = true;
-    Respond(OperationOutcomeResponse(status, type, message, code), unread_body);
+    // In the format the request's head negotiated (JSON before it is read).
+    Respond(
+        NegotiatedOutcomeResponse(negotiation_, status, type, message, code),
+        unread_body);
   }
 
   void Respond(HttpResponse res, bool close) {
@@ -875,6 +879,9 @@ class Session final : public SessionBase,
   std::vector<std::string> peer_sans_;
   // The request in progress.
   RouteMatch match_;
+  // The current request's method, target, query and Accept (for the format of
+  // early answers); empty until its head is read.
+  HttpRequest negotiation_;
   std::string method_;
   std::string request_id_;
   std::string route_name_ = "none";

@@ -151,15 +151,6 @@ HttpResponse OperationOutcomeXmlResponse(int status,
   return r;
 }
 
-// The router's own answers, in the format the request negotiates.
-HttpResponse Outcome(const HttpRequest& request, int status,
-                     std::string_view issue_type, std::string_view message,
-                     std::string_view code) {
-  return WantsXml(request)
-             ? OperationOutcomeXmlResponse(status, issue_type, message, code)
-             : OperationOutcomeResponse(status, issue_type, message, code);
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -335,14 +326,14 @@ HttpResponse Router::Dispatch(const RouteMatch& match,
                               HttpRequest* request) const {
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
-      return Outcome(*request, 404, "not-found", "No resource at this path.",
-                     "not-found");
+      return NegotiatedOutcomeResponse(
+          *request, 404, "not-found", "No resource at this path.", "not-found");
     case RouteMatch::Kind::kMethodNotAllowed: {
-      HttpResponse r =
-          Outcome(*request, 405, "not-supported",
-                  "Method " + request->method +
-                      " is not allowed here; allowed: " + match.allow + ".",
-                  "method-not-allowed");
+      HttpResponse r = NegotiatedOutcomeResponse(
+          *request, 405, "not-supported",
+          "Method " + request->method +
+              " is not allowed here; allowed: " + match.allow + ".",
+          "method-not-allowed");
       r.SetHeader("Allow", match.allow);
       return r;
     }
@@ -353,16 +344,27 @@ HttpResponse Router::Dispatch(const RouteMatch& match,
   try {
     return match.route->handler(*request);
   } catch (const std::exception&) {
-    return Outcome(*request, 500, "exception",
-                   "Internal error while handling the request.", "internal");
+    return NegotiatedOutcomeResponse(
+        *request, 500, "exception",
+        "Internal error while handling the request.", "internal");
   } catch (...) {
-    return Outcome(*request, 500, "exception",
-                   "Internal error while handling the request.", "internal");
+    return NegotiatedOutcomeResponse(
+        *request, 500, "exception",
+        "Internal error while handling the request.", "internal");
   }
 }
 
 HttpResponse Router::Handle(HttpRequest* request) const {
   return Dispatch(Find(request->method, request->target), request);
+}
+
+HttpResponse NegotiatedOutcomeResponse(const HttpRequest& request, int status,
+                                       std::string_view issue_type,
+                                       std::string_view message,
+                                       std::string_view code) {
+  return WantsXml(request)
+             ? OperationOutcomeXmlResponse(status, issue_type, message, code)
+             : OperationOutcomeResponse(status, issue_type, message, code);
 }
 
 HttpResponse OperationOutcomeResponse(int status, std::string_view issue_type,

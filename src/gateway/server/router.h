@@ -104,6 +104,15 @@ HttpResponse OperationOutcomeResponse(int status, std::string_view issue_type,
                                       std::string_view message,
                                       std::string_view code = {});
 
+// OperationOutcomeResponse in the format `request` negotiates, as the
+// router's own answers: `_format`, else the Accept type with the highest q;
+// FHIR XML or JSON (the default). Only the request's query and Accept
+// header are read.
+HttpResponse NegotiatedOutcomeResponse(const HttpRequest& request, int status,
+                                       std::string_view issue_type,
+                                       std::string_view message,
+                                       std::string_view code = {});
+
 // Percent-decodes `s` ('+' stays '+' unless plus_is_space). false on a bad
 // escape or a decoded NUL.
 bool PercentDecode(std::string_view s, bool plus_is_space, std::string* out);

@@ -1044,6 +1044,20 @@ TEST_F(HttpRoutesTest, ErrorsAreOperationOutcomesAndQueueNothing) {
   r = Get("/fhir/Patient/123?_format=json",
           {{"Accept", "application/fhir+xml"}});
   EXPECT_TRUE(IsJsonOutcome(r)) << r.body;
+  // The server's own early answers too: 413 by Content-Length (_format) and
+  // 415 for the content encoding (Accept), before any handler runs.
+  r = client_->Send("POST", "/submissions?_format=xml",
+                    std::string(300 * 1024, ' '),
+                    {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(IsXml(r, "OperationOutcome")) << r.body;
+  EXPECT_EQ(testing::PayloadErrors(r.body), "");
+  r = client_->Send("POST", "/submissions", SampleLabJson(),
+                    {{"Content-Type", "application/json"},
+                     {"Content-Encoding", "br"},
+                     {"Accept", "application/fhir+xml"}});
+  EXPECT_EQ(r.status, 415);
+  EXPECT_TRUE(IsXml(r, "OperationOutcome")) << r.body;
   EXPECT_TRUE(NothingEverQueued());
   EXPECT_GE(Sample(Metrics(),
                    "genogate_submissions_total{format=\"vcf\",outcome="
