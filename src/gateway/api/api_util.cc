@@ -3,33 +3,16 @@
 #include <ctime>
 #include <vector>
 
+#include "base/ascii.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/schema.h"
 
 namespace genogate::gateway::api {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // JSON / XML for a media type or _format value; nullopt if neither.
 std::optional<fhir::Format> FormatOf(std::string_view value) {
-  std::string v = Lower(Trim(value));
+  std::string v = AsciiLower(TrimBlanks(value));
   // In a query, '+' was decoded to a space: "application/fhir json".
   for (char& c : v) {
     if (c == ' ') c = '+';
@@ -67,12 +50,12 @@ Result<fhir::Format> Negotiate(const HttpRequest& request) {
     accept = comma == std::string_view::npos ? std::string_view()
                                              : accept.substr(comma + 1);
     size_t semi = item.find(';');
-    std::string_view type = Trim(item.substr(0, semi));
+    std::string_view type = TrimBlanks(item.substr(0, semi));
     double q = 1.0;
     while (semi != std::string_view::npos) {
       item.remove_prefix(semi + 1);
       semi = item.find(';');
-      std::string_view param = Trim(item.substr(0, semi));
+      std::string_view param = TrimBlanks(item.substr(0, semi));
       if (param.starts_with("q=")) {
         q = std::atof(std::string(param.substr(2)).c_str());
       }
@@ -102,7 +85,7 @@ fhir::Format NegotiateOrJson(const HttpRequest& request) {
 
 std::string MediaType(const HttpRequest& request) {
   std::string_view ct = request.Header("Content-Type");
-  return Lower(Trim(ct.substr(0, ct.find(';'))));
+  return AsciiLower(TrimBlanks(ct.substr(0, ct.find(';'))));
 }
 
 std::string_view FhirContentType(fhir::Format format) {

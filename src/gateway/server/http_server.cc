@@ -29,6 +29,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/ascii.h"
+
 namespace genogate::gateway {
 namespace {
 
@@ -147,27 +149,9 @@ bool AcceptableRequestId(std::string_view id) {
   return true;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // "text/x-vcf; charset=utf-8" -> "text/x-vcf".
 std::string MediaType(std::string_view content_type) {
-  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  return AsciiLower(TrimBlanks(content_type.substr(0, content_type.find(';'))));
 }
 
 std::string StatusClass(int status) {
@@ -547,9 +531,9 @@ class Session final : public SessionBase,
       HttpResponse res = srv_->router->Dispatch(match_, &r);
       return Respond(std::move(res), has_body);
     }
-    std::string encoding = Lower(
-        Trim(std::string_view(req[http::field::content_encoding].data(),
-                              req[http::field::content_encoding].size())));
+    std::string encoding = AsciiLower(TrimBlanks(
+        std::string_view(req[http::field::content_encoding].data(),
+                         req[http::field::content_encoding].size())));
     if (!encoding.empty() && encoding != "identity" && encoding != "gzip" &&
         encoding != "x-gzip") {
       return Fail(415, "not-supported",
@@ -581,7 +565,8 @@ class Session final : public SessionBase,
     body_parser_->body_limit(body_limit_);
     std::string_view expect(body_parser_->get()[http::field::expect].data(),
                             body_parser_->get()[http::field::expect].size());
-    if (has_body && internal::EqualsIgnoreCase(Trim(expect), "100-continue")) {
+    if (has_body &&
+        internal::EqualsIgnoreCase(TrimBlanks(expect), "100-continue")) {
       phase_ = Phase::kWrite;
       Arm(srv_->opt.write_timeout);
       asio::async_write(

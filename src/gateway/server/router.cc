@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "base/ascii.h"
 #include "base/issue.h"
 #include "fhir/operation_outcome.h"
 
@@ -34,27 +35,9 @@ bool IsToken(std::string_view s) {
   return true;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // 1 for a FHIR XML type or _format value, 0 for JSON, -1 for neither.
 int XmlOrJson(std::string_view value) {
-  std::string v = Lower(TrimSpace(value));
+  std::string v = AsciiLower(TrimBlanks(value));
   for (char& c : v) {
     if (c == ' ') c = '+';  // '+' in a query decodes to a space
   }
@@ -90,7 +73,7 @@ bool WantsXml(const HttpRequest& request) {
     while (semi != std::string_view::npos) {
       item.remove_prefix(semi + 1);
       semi = item.find(';');
-      std::string_view param = TrimSpace(item.substr(0, semi));
+      std::string_view param = TrimBlanks(item.substr(0, semi));
       if (param.starts_with("q=")) {
         q = std::atof(std::string(param.substr(2)).c_str());
       }
